@@ -1,0 +1,39 @@
+//! Input: the initial graph, the adopter sets and the event log, turned into [`Event`]s.
+//!
+//! Every reader reports a bad line as `file:line: problem` through [`Diagnostics`], which skips
+//! and counts it or, under `--strict`, stops the run. Nothing already accepted is lost either way.
+
+use crate::model::Node;
+
+/// Adding or taking back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `+`
+    Add,
+    /// `-`
+    Remove,
+}
+
+/// What an event is about (SPEC §4).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EventKind {
+    /// `f U V`: the friendship U–V, both arcs.
+    Friendship(Node, Node),
+    /// `e U V [P]`: one directed arc, optionally with its own probability (in `[0, 1]`).
+    Arc(Node, Node, Option<f64>),
+    /// `i U V [N]`: N interactions U → V (N ≥ 1, default 1).
+    Interaction(Node, Node, u64),
+    /// `a U [K]`: U as an adopter, with capacity K (default: the global k).
+    Adopter(Node, Option<u32>),
+}
+
+/// One line of the event log.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Event {
+    /// The event time in seconds, when the line carries one.
+    pub time: Option<f64>,
+    /// `+` or `-`.
+    pub op: Op,
+    /// What changes.
+    pub kind: EventKind,
+}

@@ -1,0 +1,195 @@
+//! The vocabulary shared by the dataflow, the oracle and the selection: node and sample ids, the
+//! probability models, and the one keyed hash behind every root and every coin (SPEC §3).
+//!
+//! Everything random in cimflow is a pure function of `(seed, ids)` computed here, so that the
+//! incremental dataflow, the from-scratch oracle and any number of workers agree bit for bit.
+
+use serde::{Deserialize, Serialize};
+
+/// A user id, as it appears in the input files.
+pub type Node = u64;
+
+/// Probabilities are fixed-point thresholds: an arc is live in a sample when its 63-bit coin is
+/// below the threshold, so `ONE` means "always live" and `0` "never".
+pub const ONE: u64 = 1 << 63;
+
+/// One reverse-reachable sample: rooted at `root`, in slot `slot`.
+///
+/// `slot = 2·j + half`: `half` (0 or 1) puts the sample in R1 (selection) or R2 (validation);
+/// `j` counts the node's samples within its half. A sample exists at sampling rate ρ (expected
+/// samples per node and half) when its [`Sample::key`] is below ρ, so raising ρ only adds samples
+/// and a new node only adds its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Sample {
+    /// The node whose reverse reachable set this sample is.
+    pub root: Node,
+    /// `2·j + half`.
+    pub slot: u32,
+}
+
+impl Sample {
+    /// 0 for R1 (selection), 1 for R2 (validation).
+    pub fn half(&self) -> usize {
+        (self.slot & 1) as usize
+    }
+
+    /// The inclusion key, in `[j, j + 1)`: the sample exists at rate ρ iff `key < ρ`.
+    pub fn key(&self, seed: u64) -> f64 {
+        let j = (self.slot >> 1) as f64;
+        j + unit(hash3(seed ^ ROOT_TAG, self.root, self.slot as u64))
+    }
+
+    /// Whether the arc `u → v` is live in this sample, given its threshold.
+    pub fn live(&self, seed: u64, u: Node, v: Node, threshold: u64) -> bool {
+        coin(seed, self, u, v) < threshold
+    }
+}
+
+/// The samples rooted at `root` at rate `rate`, in both halves, in `Ord` order of slot.
+pub fn samples_of(seed: u64, root: Node, rate: f64) -> impl Iterator<Item = Sample> {
+    let slots = rate.ceil().max(0.0) as u32;
+    (0..2 * slots)
+        .map(move |slot| Sample { root, slot })
+        .filter(move |s| s.key(seed) < rate)
+}
+
+/// The sampling rate of a level: levels are powers of two of samples per node and half, so that a
+/// node's arrival or departure changes only its own samples and a level's samples contain those of
+/// every lower level.
+pub fn level_rate(level: i32) -> f64 {
+    (level as f64).exp2()
+}
+
+const ROOT_TAG: u64 = 0x7263_6f6f_7473_2121;
+const COIN_TAG: u64 = 0x636f_696e_7321_2121;
+
+/// The coin of arc `u → v` in `sample`: 63 uniform bits.
+pub fn coin(seed: u64, sample: &Sample, u: Node, v: Node) -> u64 {
+    let h = hash3(seed ^ COIN_TAG, sample.root, sample.slot as u64);
+    hash3(h, u, v) >> 1
+}
+
+/// SplitMix64's finaliser: a fixed, well-mixed permutation of u64. Owned here rather than taken
+/// from a hashing crate because the coins are part of cimflow's output contract: they must not
+/// change when a dependency does.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn hash3(a: u64, b: u64, c: u64) -> u64 {
+    mix(mix(mix(a) ^ b) ^ c)
+}
+
+/// A uniform float in `[0, 1)` from the top 53 bits of `h`.
+fn unit(h: u64) -> f64 {
+    (h >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// How arc probabilities are derived from the graph (`--model`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Model {
+    /// Weighted cascade: p(u, v) = 1 / indeg(v).
+    Wc,
+    /// Every arc has the same probability.
+    Uniform(f64),
+    /// p(u, v) = w(u, v) / Σ_x w(x, v).
+    Weighted,
+}
+
+impl std::str::FromStr for Model {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "wc" => Ok(Model::Wc),
+            "weighted" => Ok(Model::Weighted),
+            _ => {
+                let p = s
+                    .strip_prefix("uniform:")
+                    .ok_or_else(|| format!("unknown model `{s}` (expected wc, weighted or uniform:P)"))?;
+                let p: f64 = p.parse().map_err(|_| format!("`{p}` is not a probability"))?;
+                if (0.0..=1.0).contains(&p) {
+                    Ok(Model::Uniform(p))
+                } else {
+                    Err(format!("probability {p} is outside [0, 1]"))
+                }
+            }
+        }
+    }
+}
+
+/// A probability in `[0, 1]` as a threshold.
+pub fn threshold_of(p: f64) -> u64 {
+    (p.clamp(0.0, 1.0) * ONE as f64) as u64
+}
+
+/// What the dataflow needs to know of one arc `u → v`: its weight (the `weighted` model's w(u, v);
+/// 1 under the other models, so that interactions do not churn the dataflow for nothing) and the
+/// explicit probability of an `e` event, which wins over the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ArcFact {
+    /// w(u, v) under `weighted`; 1 otherwise.
+    pub weight: u64,
+    /// An explicit probability's threshold.
+    pub explicit: Option<u64>,
+}
+
+/// The thresholds of every in-arc of one head, from its in-arcs `(tail, fact)`: the single
+/// definition of the probability models, used by the dataflow and the oracle alike.
+pub fn thresholds<'a>(
+    model: Model,
+    in_arcs: impl Iterator<Item = (Node, &'a ArcFact)> + Clone,
+) -> impl Iterator<Item = (Node, u64)> {
+    let indeg = in_arcs.clone().count() as u128;
+    let total: u128 = in_arcs.clone().map(|(_, f)| f.weight as u128).sum();
+    in_arcs.map(move |(u, f)| {
+        let thr = match (f.explicit, model) {
+            (Some(t), _) => t,
+            (None, Model::Wc) => (ONE as u128 / indeg) as u64,
+            (None, Model::Uniform(p)) => threshold_of(p),
+            (None, Model::Weighted) if total == 0 => 0,
+            (None, Model::Weighted) => (f.weight as u128 * ONE as u128 / total) as u64,
+        };
+        (u, thr)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_nest_as_the_rate_grows() {
+        for root in 0..200 {
+            let low: Vec<_> = samples_of(7, root, 0.75).collect();
+            let high: Vec<_> = samples_of(7, root, 3.0).collect();
+            assert!(low.iter().all(|s| high.contains(s)));
+            // At an integral rate every node has exactly that many samples in each half.
+            assert_eq!(high.len(), 6);
+        }
+    }
+
+    #[test]
+    fn fractional_rate_samples_at_that_rate() {
+        let count: usize = (0..20_000).map(|v| samples_of(1, v, 0.25).count()).sum();
+        // 40,000 Bernoulli(1/4) trials: mean 10,000, sd ≈ 87.
+        assert!((count as i64 - 10_000).abs() < 500, "{count}");
+    }
+
+    #[test]
+    fn wc_thresholds_split_one() {
+        let f = ArcFact { weight: 1, explicit: None };
+        let arcs = [(1, f), (2, f), (3, f)];
+        let t: Vec<_> = thresholds(Model::Wc, arcs.iter().map(|(u, f)| (*u, f))).collect();
+        assert_eq!(t, vec![(1, ONE / 3), (2, ONE / 3), (3, ONE / 3)]);
+    }
+
+    #[test]
+    fn coins_are_uniform_enough() {
+        let s = Sample { root: 5, slot: 0 };
+        let live = (0..100_000).filter(|&u| s.live(3, u, 9, ONE / 4)).count();
+        assert!((live as i64 - 25_000).abs() < 600, "{live}");
+    }
+}

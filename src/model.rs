@@ -106,10 +106,12 @@ impl std::str::FromStr for Model {
             "wc" => Ok(Model::Wc),
             "weighted" => Ok(Model::Weighted),
             _ => {
-                let p = s
-                    .strip_prefix("uniform:")
-                    .ok_or_else(|| format!("unknown model `{s}` (expected wc, weighted or uniform:P)"))?;
-                let p: f64 = p.parse().map_err(|_| format!("`{p}` is not a probability"))?;
+                let p = s.strip_prefix("uniform:").ok_or_else(|| {
+                    format!("unknown model `{s}` (expected wc, weighted or uniform:P)")
+                })?;
+                let p: f64 = p
+                    .parse()
+                    .map_err(|_| format!("`{p}` is not a probability"))?;
                 if (0.0..=1.0).contains(&p) {
                     Ok(Model::Uniform(p))
                 } else {
@@ -180,7 +182,10 @@ mod tests {
 
     #[test]
     fn wc_thresholds_split_one() {
-        let f = ArcFact { weight: 1, explicit: None };
+        let f = ArcFact {
+            weight: 1,
+            explicit: None,
+        };
         let arcs = [(1, f), (2, f), (3, f)];
         let t: Vec<_> = thresholds(Model::Wc, arcs.iter().map(|(u, f)| (*u, f))).collect();
         assert_eq!(t, vec![(1, ONE / 3), (2, ONE / 3), (3, ONE / 3)]);

@@ -5,6 +5,19 @@
 
 use crate::model::Node;
 
+pub mod adopters;
+pub mod diagnostics;
+pub mod events;
+pub mod graph;
+pub mod lines;
+
+pub use adopters::read_adopters;
+pub use diagnostics::{Diagnostics, InputError, LineError};
+pub use events::{
+    EventFormat, detect_format, parse_event, parse_line_bytes, parse_temporal, read_events,
+};
+pub use graph::read_graph;
+
 /// Adding or taking back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {

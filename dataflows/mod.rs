@@ -1,0 +1,108 @@
+//! The differential dataflow that keeps the RR sets and their coverage current.
+//!
+//! ```text
+//! arc_p(v, u, thr)  :- arc(u, v, fact), thresholds of v's in-arcs          (probabilities.rs)
+//! rr(v, s)          :- root(s, v), not adopter(v).                           (rr_sets.rs)
+//! rr(u, s)          :- rr(v, s), arc_p(v, u, thr), not adopter(u), coin(s, u, v) < thr.
+//! candidate(c)      :- adopter(a), arc(a, c), not adopter(c).               (coverage.rs)
+//! member(c, s)      :- rr(c, s), candidate(c).
+//! coverage(v, n)    :- n = |{s : rr(v, s)}|.
+//! ```
+//!
+//! Inputs are sets kept by [`crate::state::State`] (arcs, adopters) and by the engine (roots at
+//! the held sampling level). Work is spread over workers by hashing: the reachability loop is
+//! keyed by node for its join and by `(node, sample)` for its `distinct`. `member` and, when
+//! asked for, `coverage` are sent to worker 0, which runs the selection.
+
+pub mod coverage;
+pub mod probabilities;
+pub mod rr_sets;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use differential_dataflow::input::Input;
+use differential_dataflow::input::InputSession;
+use differential_dataflow::{AsCollection, VecCollection};
+use timely::dataflow::Scope;
+use timely::dataflow::operators::Exchange;
+use timely::dataflow::operators::probe::Handle as ProbeHandle;
+
+use crate::model::{ArcFact, Model, Node, Sample};
+
+/// Logical time: one tick per round of input changes.
+pub type Time = u64;
+
+/// Updates gathered on worker 0, drained by the engine after each round.
+pub type Gathered<D> = Rc<RefCell<Vec<(D, Time, isize)>>>;
+
+/// The dataflow's inputs, owned by the worker that reads the events.
+pub struct Inputs {
+    /// `((u, v), fact)`: the current arcs.
+    pub arcs: InputSession<Time, ((Node, Node), ArcFact), isize>,
+    /// `(adopter, capacity)`.
+    pub adopters: InputSession<Time, (Node, u32), isize>,
+    /// The samples at the held level.
+    pub roots: InputSession<Time, Sample, isize>,
+}
+
+/// What the dataflow hands back.
+pub struct Outputs {
+    /// Changes of `member(c, s)`, on worker 0.
+    pub members: Gathered<(Node, Sample)>,
+    /// Changes of `coverage(v, n)`, on worker 0, when asked for.
+    pub coverage: Option<Gathered<(Node, isize)>>,
+    /// Passed once a round's updates have all been gathered.
+    pub probe: ProbeHandle<Time>,
+}
+
+/// Builds the dataflow in `scope`.
+pub fn build(
+    scope: Scope<'_, Time>,
+    model: Model,
+    seed: u64,
+    with_coverage: bool,
+) -> (Inputs, Outputs) {
+    let (arc_input, arcs) = scope.new_collection::<((Node, Node), ArcFact), isize>();
+    let (adopter_input, adopters) = scope.new_collection::<(Node, u32), isize>();
+    let (root_input, roots) = scope.new_collection::<Sample, isize>();
+
+    let adopter_ids = adopters.map(|(a, _)| a);
+    let arc_p = probabilities::arc_thresholds(arcs.clone(), model);
+    let rr = rr_sets::reverse_reachable(arc_p, roots, adopter_ids.clone(), seed);
+    let candidates = coverage::candidates(arcs, adopter_ids);
+    let members = coverage::members(rr.clone(), candidates);
+
+    let probe = ProbeHandle::new();
+    let members_out = gather(members, &probe);
+    let coverage_out = with_coverage.then(|| gather(coverage::coverage(rr), &probe));
+    let inputs = Inputs {
+        arcs: arc_input,
+        adopters: adopter_input,
+        roots: root_input,
+    };
+    (
+        inputs,
+        Outputs {
+            members: members_out,
+            coverage: coverage_out,
+            probe,
+        },
+    )
+}
+
+/// Sends a collection's updates to worker 0 and keeps them there for the engine.
+fn gather<D>(collection: VecCollection<'_, Time, D>, probe: &ProbeHandle<Time>) -> Gathered<D>
+where
+    D: differential_dataflow::ExchangeData,
+{
+    let sink: Gathered<D> = Rc::new(RefCell::new(Vec::new()));
+    let into = sink.clone();
+    collection
+        .inner
+        .exchange(|_| 0)
+        .as_collection()
+        .inspect_batch(move |_, updates| into.borrow_mut().extend_from_slice(updates))
+        .probe_with(probe);
+    sink
+}

@@ -1,0 +1,253 @@
+//! The engine: drives the dataflow from worker 0, one round of input changes at a time, and
+//! serves the selection the RR memberships it asks for.
+//!
+//! An epoch is one or more rounds: the first carries the epoch's graph changes and the roots of
+//! new nodes; if the selection needs a higher sampling level than the one held, a round adds the
+//! missing samples; if it settles on a lower one, a round takes the surplus back. The held level
+//! thus always ends an epoch at the level the selection chose, which is a function of the snapshot
+//! alone, so the dataflow's state is the same whatever path led to it.
+
+use std::collections::BTreeMap;
+
+use differential_dataflow::consolidation::consolidate_updates;
+use rustc_hash::{FxHashMap, FxHashSet};
+use timely::worker::Worker;
+
+use crate::dataflows::{self, Inputs, Outputs, Time};
+use crate::model::{Model, Node, Sample, level_rate, samples_of};
+use crate::selection::{Outcome, Params, Problem, RrIndex, RrSource, plan, select};
+use crate::state::{Delta, State};
+
+/// One epoch's result.
+#[derive(Clone, Debug)]
+pub struct Solution {
+    /// The selection with its certificate.
+    pub outcome: Outcome,
+    /// How many samples of the held level contain each node, when asked for.
+    pub coverage: Option<BTreeMap<Node, u64>>,
+}
+
+/// Something that turns the accepted state into a solution each epoch.
+pub trait Engine {
+    /// Takes the state's pending changes and returns the solution for its snapshot.
+    fn epoch(&mut self, state: &mut State, params: &Params) -> Solution;
+}
+
+/// The selection instance of a snapshot.
+pub fn problem(state: &State) -> Problem {
+    let adopters: Vec<(Node, u32)> = state.adopters().iter().map(|(&a, &k)| (a, k)).collect();
+    let candidates = adopters.iter().map(|&(a, _)| state.candidates(a)).collect();
+    Problem {
+        n: state.node_count(),
+        adopters,
+        candidates,
+    }
+}
+
+/// The dataflow, driven from worker 0.
+pub struct DataflowEngine<'w> {
+    worker: &'w mut Worker,
+    inputs: Inputs,
+    outputs: Outputs,
+    seed: u64,
+    time: Time,
+    /// The level whose samples the dataflow holds, once there are any.
+    held: Option<i32>,
+    /// The current nodes, whose samples are the roots.
+    nodes: FxHashSet<Node>,
+    /// Held samples counted by half and by the lowest level that includes them.
+    level_counts: BTreeMap<i32, [usize; 2]>,
+    /// `member(c, s)`, as the dataflow last reported it.
+    members: FxHashMap<Node, FxHashSet<Sample>>,
+    /// `coverage(v, n)`, when gathered.
+    coverage: FxHashMap<Node, isize>,
+}
+
+impl<'w> DataflowEngine<'w> {
+    /// Builds the dataflow on `worker`. Every worker must build it; only worker 0 drives it,
+    /// the others drop their inputs and just step.
+    pub fn build(worker: &'w mut Worker, model: Model, seed: u64, with_coverage: bool) -> Self {
+        let (inputs, outputs) = worker
+            .dataflow::<Time, _, _>(|scope| dataflows::build(scope, model, seed, with_coverage));
+        DataflowEngine {
+            worker,
+            inputs,
+            outputs,
+            seed,
+            time: 0,
+            held: None,
+            nodes: FxHashSet::default(),
+            level_counts: BTreeMap::new(),
+            members: FxHashMap::default(),
+            coverage: FxHashMap::default(),
+        }
+    }
+
+    /// Feeds a state delta; node arrivals and departures bring or take their samples.
+    fn feed(&mut self, delta: Delta) {
+        for (arc, diff) in delta.arcs {
+            self.inputs.arcs.update(arc, diff);
+        }
+        for (adopter, diff) in delta.adopters {
+            self.inputs.adopters.update(adopter, diff);
+        }
+        for (v, diff) in delta.nodes {
+            if diff > 0 {
+                self.nodes.insert(v);
+            } else {
+                self.nodes.remove(&v);
+            }
+            if let Some(level) = self.held {
+                for s in samples_of(self.seed, v, level_rate(level)) {
+                    self.root(s, diff);
+                }
+            }
+        }
+    }
+
+    fn root(&mut self, sample: Sample, diff: isize) {
+        self.inputs.roots.update(sample, diff);
+        let count = &mut self
+            .level_counts
+            .entry(lowest_level(sample.key(self.seed)))
+            .or_default()[sample.half()];
+        *count = count.checked_add_signed(diff).expect("roots are a set");
+    }
+
+    /// Moves the held samples to `level`, adding or taking back the difference.
+    fn hold(&mut self, level: i32) {
+        let old = self.held.map_or(0.0, level_rate);
+        let new = level_rate(level);
+        let (low, high, diff) = if new > old {
+            (old, new, 1)
+        } else {
+            (new, old, -1)
+        };
+        let mut nodes: Vec<Node> = self.nodes.iter().copied().collect();
+        nodes.sort_unstable();
+        for v in nodes {
+            for s in samples_of(self.seed, v, high) {
+                if s.key(self.seed) >= low {
+                    self.root(s, diff);
+                }
+            }
+        }
+        self.held = Some(level);
+    }
+
+    /// Closes the current round and steps until its results have all arrived.
+    fn round(&mut self) {
+        self.time += 1;
+        let t = self.time;
+        self.inputs.arcs.advance_to(t);
+        self.inputs.adopters.advance_to(t);
+        self.inputs.roots.advance_to(t);
+        self.inputs.arcs.flush();
+        self.inputs.adopters.flush();
+        self.inputs.roots.flush();
+        let probe = &self.outputs.probe;
+        self.worker.step_while(|| probe.less_than(&t));
+
+        let mut updates = std::mem::take(&mut *self.outputs.members.borrow_mut());
+        consolidate_updates(&mut updates);
+        for ((c, s), _, diff) in updates {
+            let set = self.members.entry(c).or_default();
+            let changed = if diff > 0 {
+                set.insert(s)
+            } else {
+                set.remove(&s)
+            };
+            debug_assert!(changed && diff.abs() == 1, "member is a set");
+            if set.is_empty() {
+                self.members.remove(&c);
+            }
+        }
+        if let Some(gathered) = &self.outputs.coverage {
+            let mut updates = std::mem::take(&mut *gathered.borrow_mut());
+            consolidate_updates(&mut updates);
+            for ((v, n), _, diff) in updates {
+                if diff > 0 {
+                    self.coverage.insert(v, n);
+                } else if self.coverage.get(&v) == Some(&n) {
+                    self.coverage.remove(&v);
+                }
+            }
+        }
+    }
+}
+
+/// The lowest level whose rate exceeds `key`.
+fn lowest_level(key: f64) -> i32 {
+    if key <= 0.0 {
+        return i32::MIN;
+    }
+    let mut e = key.log2().floor() as i32 + 1;
+    while key >= level_rate(e) {
+        e += 1;
+    }
+    while key < level_rate(e - 1) {
+        e -= 1;
+    }
+    e
+}
+
+impl RrSource for DataflowEngine<'_> {
+    fn index_at(&mut self, problem: &Problem, level: i32) -> RrIndex {
+        if self.held.is_none_or(|held| held < level) {
+            self.hold(level);
+            self.round();
+        }
+        let mut theta = [0; 2];
+        for counts in self.level_counts.range(..=level).map(|(_, c)| c) {
+            theta[0] += counts[0];
+            theta[1] += counts[1];
+        }
+        let rate = level_rate(level);
+        let seed = self.seed;
+        let memberships = problem
+            .candidates
+            .iter()
+            .flatten()
+            .collect::<FxHashSet<_>>()
+            .into_iter()
+            .filter_map(|c| self.members.get(c).map(|set| (c, set)))
+            .flat_map(|(&c, set)| {
+                set.iter()
+                    .filter(move |s| s.key(seed) < rate)
+                    .map(move |&s| (c, s))
+            });
+        RrIndex::build(theta, memberships)
+    }
+}
+
+impl Engine for DataflowEngine<'_> {
+    fn epoch(&mut self, state: &mut State, params: &Params) -> Solution {
+        self.feed(state.take_delta());
+        let problem = problem(state);
+        // Start at the plan's lowest level in the same round as the epoch's changes.
+        let start = plan(&problem, params).level_min;
+        if self.held.is_none_or(|held| held < start) {
+            self.hold(start);
+        }
+        self.round();
+        let outcome = select(&problem, params, self);
+        if self.held.is_some_and(|held| held > outcome.level) {
+            self.hold(outcome.level);
+            self.round();
+        }
+        let coverage = self
+            .outputs
+            .coverage
+            .as_ref()
+            .map(|_| self.coverage.iter().map(|(&v, &n)| (v, n as u64)).collect());
+        Solution { outcome, coverage }
+    }
+}
+
+/// Builds the dataflow on a worker other than 0: it takes part in every round but feeds nothing.
+pub fn serve(worker: &mut Worker, model: Model, seed: u64, with_coverage: bool) {
+    let (inputs, _outputs) =
+        worker.dataflow::<Time, _, _>(|scope| dataflows::build(scope, model, seed, with_coverage));
+    // Dropping the inputs closes them; timely keeps stepping this worker until the dataflow ends.
+    drop(inputs);
+}

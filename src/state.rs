@@ -1,0 +1,383 @@
+//! The accepted state: the graph and adopters as the events so far define them, with set
+//! semantics, and the changes each event makes to the dataflow's inputs.
+//!
+//! The dataflow's collections are sets, and a differential input must never remove what it does
+//! not hold. Keeping the accepted state here, at the reader, turns "add what exists" into a no-op
+//! and "remove what is absent" into a counted warning, so no input can drive a multiplicity
+//! negative. The same state is the snapshot the oracle recomputes from.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::input::{Event, EventKind, Op};
+use crate::model::{ArcFact, Model, Node, threshold_of};
+
+/// What the events say of one directed pair `u → v`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct ArcState {
+    /// Part of a friendship (`f` events).
+    friend: bool,
+    /// Added as a directed arc (`e` events).
+    directed: bool,
+    /// The probability an `e` event gave; it wins over the model.
+    explicit: Option<f64>,
+    /// Interactions `u → v` not taken back.
+    interactions: u64,
+}
+
+impl ArcState {
+    fn exists(&self) -> bool {
+        self.friend || self.directed || self.interactions > 0
+    }
+
+    /// What the dataflow sees of this arc under `model`; `None` when there is no arc.
+    fn fact(&self, model: Model) -> Option<ArcFact> {
+        self.exists().then(|| ArcFact {
+            weight: match model {
+                Model::Weighted => u64::from(self.friend || self.directed) + self.interactions,
+                _ => 1,
+            },
+            explicit: self.explicit.map(threshold_of),
+        })
+    }
+}
+
+/// Counters of events that changed nothing, reported in every summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Events applied (that changed something).
+    pub applied: u64,
+    /// Additions of what already existed.
+    pub noops: u64,
+    /// Removals of what was absent (or interactions taken back beyond their count).
+    pub absent: u64,
+    /// Self-loops, which carry no influence and are dropped.
+    pub self_loops: u64,
+}
+
+/// An arc `(u, v)` with what the dataflow sees of it.
+pub type Arc = ((Node, Node), ArcFact);
+
+/// The changes to the dataflow's inputs since they were last taken, each an update with a ±1
+/// multiplicity that keeps every input a set.
+#[derive(Clone, Debug, Default)]
+pub struct Delta {
+    /// `((u, v), fact)` arcs.
+    pub arcs: Vec<(Arc, isize)>,
+    /// `(adopter, capacity)`.
+    pub adopters: Vec<((Node, u32), isize)>,
+    /// Nodes that appeared (+1) or disappeared (−1).
+    pub nodes: Vec<(Node, isize)>,
+}
+
+impl Delta {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.arcs.is_empty() && self.adopters.is_empty() && self.nodes.is_empty()
+    }
+}
+
+/// The current graph and adopters.
+#[derive(Clone, Debug)]
+pub struct State {
+    model: Model,
+    default_k: u32,
+    arcs: FxHashMap<(Node, Node), ArcState>,
+    /// Out-neighbours of every node with an arc: the adopters' candidates come from here.
+    out: FxHashMap<Node, FxHashSet<Node>>,
+    adopters: BTreeMap<Node, u32>,
+    /// Incident arcs (in and out) plus one for an adopter: a node exists while this is positive.
+    refs: FxHashMap<Node, u32>,
+    counters: Counters,
+    delta: Delta,
+}
+
+impl State {
+    /// An empty graph; adopters without a capacity of their own get `default_k`.
+    pub fn new(model: Model, default_k: u32) -> Self {
+        State {
+            model,
+            default_k,
+            arcs: FxHashMap::default(),
+            out: FxHashMap::default(),
+            adopters: BTreeMap::new(),
+            refs: FxHashMap::default(),
+            counters: Counters::default(),
+            delta: Delta::default(),
+        }
+    }
+
+    /// Applies one event; returns whether it changed the state.
+    pub fn apply(&mut self, event: &Event) -> bool {
+        let changed = match (event.op, event.kind) {
+            (
+                _,
+                EventKind::Friendship(u, v)
+                | EventKind::Arc(u, v, _)
+                | EventKind::Interaction(u, v, _),
+            ) if u == v => {
+                self.counters.self_loops += 1;
+                return false;
+            }
+            (op, EventKind::Friendship(u, v)) => {
+                let add = op == Op::Add;
+                let here = |s: &ArcState| s.friend;
+                let is = self.arcs.get(&(u, v)).is_some_and(here)
+                    && self.arcs.get(&(v, u)).is_some_and(here);
+                if is == add {
+                    false
+                } else {
+                    self.update(u, v, |s| s.friend = add);
+                    self.update(v, u, |s| s.friend = add);
+                    true
+                }
+            }
+            (Op::Add, EventKind::Arc(u, v, p)) => {
+                let old = self.arcs.get(&(u, v)).copied().unwrap_or_default();
+                // Re-adding without a probability keeps the one the arc has.
+                let explicit = p.or(if old.directed { old.explicit } else { None });
+                if old.directed && old.explicit == explicit {
+                    false
+                } else {
+                    self.update(u, v, |s| {
+                        s.directed = true;
+                        s.explicit = explicit;
+                    });
+                    true
+                }
+            }
+            (Op::Remove, EventKind::Arc(u, v, _)) => {
+                if self.arcs.get(&(u, v)).is_some_and(|s| s.directed) {
+                    self.update(u, v, |s| {
+                        s.directed = false;
+                        s.explicit = None;
+                    });
+                    true
+                } else {
+                    false
+                }
+            }
+            (op, EventKind::Interaction(u, v, n)) => {
+                let have = self.arcs.get(&(u, v)).map_or(0, |s| s.interactions);
+                let new = match op {
+                    Op::Add => have.saturating_add(n),
+                    Op::Remove => have.saturating_sub(n),
+                };
+                if op == Op::Remove && n > have {
+                    // Counts never go below zero; taking back more than there is is reported.
+                    self.counters.absent += 1;
+                }
+                if new != have {
+                    self.update(u, v, |s| s.interactions = new);
+                    self.counters.applied += 1;
+                }
+                return new != have;
+            }
+            (Op::Add, EventKind::Adopter(a, k)) => {
+                let k = k.unwrap_or(self.default_k);
+                match self.adopters.insert(a, k) {
+                    Some(old) if old == k => false,
+                    Some(old) => {
+                        self.delta.adopters.push(((a, old), -1));
+                        self.delta.adopters.push(((a, k), 1));
+                        true
+                    }
+                    None => {
+                        self.delta.adopters.push(((a, k), 1));
+                        self.reference(a, 1);
+                        true
+                    }
+                }
+            }
+            (Op::Remove, EventKind::Adopter(a, _)) => match self.adopters.remove(&a) {
+                Some(old) => {
+                    self.delta.adopters.push(((a, old), -1));
+                    self.reference(a, -1);
+                    true
+                }
+                None => false,
+            },
+        };
+        match (changed, event.op) {
+            (true, _) => self.counters.applied += 1,
+            (false, Op::Add) => self.counters.noops += 1,
+            (false, Op::Remove) => self.counters.absent += 1,
+        }
+        changed
+    }
+
+    /// Changes arc `u → v` and records what the dataflow must see of the change.
+    fn update(&mut self, u: Node, v: Node, change: impl FnOnce(&mut ArcState)) {
+        let entry = self.arcs.entry((u, v)).or_default();
+        let before = *entry;
+        change(entry);
+        let after = *entry;
+        if !after.exists() {
+            self.arcs.remove(&(u, v));
+        }
+        let (old, new) = (before.fact(self.model), after.fact(self.model));
+        if old != new {
+            if let Some(f) = old {
+                self.delta.arcs.push((((u, v), f), -1));
+            }
+            if let Some(f) = new {
+                self.delta.arcs.push((((u, v), f), 1));
+            }
+        }
+        match (before.exists(), after.exists()) {
+            (false, true) => {
+                self.out.entry(u).or_default().insert(v);
+                self.reference(u, 1);
+                self.reference(v, 1);
+            }
+            (true, false) => {
+                let outs = self
+                    .out
+                    .get_mut(&u)
+                    .expect("an existing arc has its tail's out-list");
+                outs.remove(&v);
+                if outs.is_empty() {
+                    self.out.remove(&u);
+                }
+                self.reference(u, -1);
+                self.reference(v, -1);
+            }
+            _ => {}
+        }
+    }
+
+    fn reference(&mut self, v: Node, by: i32) {
+        let refs = self.refs.entry(v).or_insert(0);
+        let before = *refs;
+        *refs = refs
+            .checked_add_signed(by)
+            .expect("node references never go negative");
+        match (before, *refs) {
+            (0, _) => self.delta.nodes.push((v, 1)),
+            (_, 0) => {
+                self.refs.remove(&v);
+                self.delta.nodes.push((v, -1));
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes the input changes accumulated since the last call.
+    pub fn take_delta(&mut self) -> Delta {
+        std::mem::take(&mut self.delta)
+    }
+
+    /// The counters so far.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// The number of nodes: endpoints of current arcs, and adopters.
+    pub fn node_count(&self) -> usize {
+        self.refs.len()
+    }
+
+    /// The current nodes, in no particular order.
+    pub fn nodes(&self) -> impl Iterator<Item = Node> + '_ {
+        self.refs.keys().copied()
+    }
+
+    /// The current arcs with what the dataflow sees of them, in no particular order.
+    pub fn arcs(&self) -> impl Iterator<Item = ((Node, Node), ArcFact)> + '_ {
+        let model = self.model;
+        self.arcs
+            .iter()
+            .filter_map(move |(&arc, s)| s.fact(model).map(|f| (arc, f)))
+    }
+
+    /// The adopters and their capacities, by id.
+    pub fn adopters(&self) -> &BTreeMap<Node, u32> {
+        &self.adopters
+    }
+
+    /// The candidates of adopter `a`: its out-neighbours that are not adopters, ascending.
+    pub fn candidates(&self, a: Node) -> Vec<Node> {
+        let mut c: Vec<Node> = self
+            .out
+            .get(&a)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|c| !self.adopters.contains_key(c))
+            .collect();
+        c.sort_unstable();
+        c
+    }
+
+    /// The probability model the facts are projected for.
+    pub fn model(&self) -> Model {
+        self.model
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(op: Op, kind: EventKind) -> Event {
+        Event {
+            time: None,
+            op,
+            kind,
+        }
+    }
+
+    #[test]
+    fn set_semantics_and_counters() {
+        let mut s = State::new(Model::Wc, 2);
+        assert!(s.apply(&ev(Op::Add, EventKind::Friendship(1, 2))));
+        assert!(!s.apply(&ev(Op::Add, EventKind::Friendship(2, 1))));
+        assert!(!s.apply(&ev(Op::Remove, EventKind::Arc(1, 3, None))));
+        assert!(!s.apply(&ev(Op::Add, EventKind::Friendship(4, 4))));
+        let d = s.take_delta();
+        assert_eq!(d.arcs.len(), 2);
+        assert_eq!(d.nodes.len(), 2);
+        assert_eq!(
+            s.counters(),
+            Counters {
+                applied: 1,
+                noops: 1,
+                absent: 1,
+                self_loops: 1
+            }
+        );
+        // Interactions on a friendship change nothing the `wc` dataflow sees.
+        assert!(s.apply(&ev(Op::Add, EventKind::Interaction(1, 2, 3))));
+        assert!(s.take_delta().is_empty());
+        // Taking back more than there is empties the count and is reported.
+        assert!(s.apply(&ev(Op::Remove, EventKind::Interaction(1, 2, 5))));
+        assert!(!s.apply(&ev(Op::Remove, EventKind::Interaction(1, 2, 1))));
+        assert_eq!(s.counters().absent, 3);
+        assert!(s.apply(&ev(Op::Remove, EventKind::Friendship(1, 2))));
+        let mut d = s.take_delta();
+        assert_eq!(d.arcs.iter().map(|x| x.1).sum::<isize>(), -2);
+        d.nodes.sort();
+        assert_eq!(d.nodes, vec![(1, -1), (2, -1)]);
+        assert_eq!(s.node_count(), 0);
+    }
+
+    #[test]
+    fn candidates_exclude_adopters() {
+        let mut s = State::new(Model::Weighted, 2);
+        for (u, v) in [(1, 2), (1, 3), (3, 4)] {
+            s.apply(&ev(Op::Add, EventKind::Friendship(u, v)));
+        }
+        s.apply(&ev(Op::Add, EventKind::Adopter(1, None)));
+        s.apply(&ev(Op::Add, EventKind::Adopter(3, Some(5))));
+        assert_eq!(s.candidates(1), vec![2]);
+        assert_eq!(s.candidates(3), vec![4]);
+        assert_eq!(s.adopters().get(&3), Some(&5));
+        // Under `weighted`, interactions change the arc's weight.
+        s.take_delta();
+        s.apply(&ev(Op::Add, EventKind::Interaction(2, 1, 4)));
+        let d = s.take_delta();
+        assert_eq!(d.arcs.len(), 2);
+        assert_eq!(d.arcs[1].0.1.weight, 5);
+    }
+}

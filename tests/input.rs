@@ -1,0 +1,342 @@
+//! The input readers against files on disk: every kind of bad line gets `file:line: problem` and
+//! is skipped without losing the good lines around it, or stops the read under strict; SNAP's
+//! real-world quirks (CRLF, tabs, comments, no final newline, gzip, csv headers) are handled.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use cimflow::input::{
+    Diagnostics, Event, EventFormat, EventKind, InputError, Op, parse_line_bytes, read_adopters,
+    read_events, read_graph,
+};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use proptest::prelude::*;
+use tempfile::TempDir;
+
+use EventKind::*;
+
+fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> (PathBuf, String) {
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let shown = path.display().to_string();
+    (path, shown)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn add(kind: EventKind) -> Event {
+    Event {
+        time: None,
+        op: Op::Add,
+        kind,
+    }
+}
+
+/// Reads `path` leniently, then strictly, and checks the strict read stops at the first message.
+fn events_both_ways(path: &Path) -> (Vec<Event>, Vec<String>) {
+    let mut diag = Diagnostics::collecting(false);
+    let events = read_events(path, &mut diag).unwrap();
+    assert_eq!(diag.skipped as usize, diag.messages.len());
+    let mut strict = Diagnostics::collecting(true);
+    match read_events(path, &mut strict) {
+        Err(InputError::Bad(e)) => assert_eq!(Some(&e.to_string()), diag.messages.first()),
+        other => assert!(diag.messages.is_empty(), "strict read gave {other:?}"),
+    }
+    assert!(strict.messages.is_empty() && strict.skipped == 0);
+    (events, diag.messages)
+}
+
+#[test]
+fn every_bad_event_line_is_named_and_the_good_ones_kept() {
+    let dir = TempDir::new().unwrap();
+    let mut log = b"# an event log\n+ f 1 2\n* f 1 2\n10 + q 1 2\n+ e 3 4 0.5\n".to_vec();
+    log.extend_from_slice(b"+ f 1 abc\n+ f 1 18446744073709551616\n+ a\n12.5 - i 5 6 2\n");
+    log.extend_from_slice(b"+ e 1 2 1.5\n- a 7 3\n+ f 1 \xff\n");
+    log.extend(vec![b'1'; (1 << 20) + 1]);
+    log.extend_from_slice(b"\n\n- a 8 # gone\n+ f 9");
+    let (path, f) = write(&dir, "log.txt", &log);
+    let (events, messages) = events_both_ways(&path);
+    assert_eq!(
+        events,
+        [
+            add(Friendship(1, 2)),
+            add(Arc(3, 4, Some(0.5))),
+            Event {
+                time: Some(12.5),
+                op: Op::Remove,
+                kind: Interaction(5, 6, 2)
+            },
+            Event {
+                time: None,
+                op: Op::Remove,
+                kind: Adopter(8, None)
+            },
+        ]
+    );
+    let expected = [
+        "3: unknown operation `*`",
+        "4: unknown event kind `q` (expected f, e, i or a)",
+        "6: node id `abc` is not an unsigned 64-bit integer",
+        "7: node id `18446744073709551616` is not an unsigned 64-bit integer",
+        "8: missing field: node U",
+        "10: probability 1.5 is outside [0, 1]",
+        "11: unexpected field `3`",
+        "12: invalid UTF-8 at byte 7",
+        "13: line longer than 1048576 bytes",
+        "16: missing field: node V (truncated last line: no newline at end of file)",
+    ];
+    let expected: Vec<_> = expected.iter().map(|m| format!("{f}:{m}")).collect();
+    assert_eq!(messages, expected);
+}
+
+#[test]
+fn temporal_files_are_detected_and_read_as_interactions() {
+    let dir = TempDir::new().unwrap();
+    let (path, f) = write(
+        &dir,
+        "t.csv",
+        b"# c\n1,2,5,1289241911.5\nsource,target\n3 4 7",
+    );
+    let (events, messages) = events_both_ways(&path);
+    let at = |t, u, v| Event {
+        time: Some(t),
+        op: Op::Add,
+        kind: Interaction(u, v, 1),
+    };
+    assert_eq!(events, [at(5.0, 1, 2), at(7.0, 3, 4)]);
+    assert_eq!(
+        messages,
+        [format!(
+            "{f}:3: node id `source` is not an unsigned 64-bit integer"
+        )]
+    );
+}
+
+#[test]
+fn snap_quirks_parse() {
+    let dir = TempDir::new().unwrap();
+    let text =
+        b"# Directed graph\r\n# FromNodeId\tToNodeId\r\n30\t1412\r\n\r\n7 7\r\n3  4 99 x\r\n5\t6";
+    let (path, _) = write(&dir, "snap.txt", text);
+    let mut diag = Diagnostics::collecting(true);
+    let arcs = read_graph(&path, false, false, &mut diag).unwrap();
+    let expected = [(30, 1412), (7, 7), (3, 4), (5, 6)];
+    assert_eq!(arcs, expected.map(|(u, v)| add(Arc(u, v, None))));
+    let friends = read_graph(&path, true, false, &mut diag).unwrap();
+    assert_eq!(friends, expected.map(|(u, v)| add(Friendship(u, v))));
+
+    let (gz, _) = write(&dir, "snap.txt.gz", &gzip(text));
+    assert_eq!(read_graph(&gz, false, false, &mut diag).unwrap(), arcs);
+}
+
+#[test]
+fn weights_add_interactions_and_must_be_counts() {
+    let dir = TempDir::new().unwrap();
+    let (path, f) = write(
+        &dir,
+        "w.csv",
+        b"source,target,weight,time\n1,2,3,99\n3,4,0\n5,6,-1\n7,8\n",
+    );
+    let mut diag = Diagnostics::collecting(false);
+    let events = read_graph(&path, true, true, &mut diag).unwrap();
+    let expected = [
+        Friendship(1, 2),
+        Interaction(1, 2, 3),
+        Interaction(2, 1, 3),
+        Friendship(3, 4),
+        Friendship(7, 8),
+    ];
+    assert_eq!(events, expected.map(add));
+    assert_eq!(
+        diag.messages,
+        [
+            format!("{f}:1: node id `source` is not an unsigned 64-bit integer"),
+            format!("{f}:4: weight `-1` is not a non-negative 64-bit integer"),
+        ]
+    );
+    // Without weights the extra columns are ignored.
+    let events = read_graph(&path, false, false, &mut diag).unwrap();
+    assert_eq!(events.len(), 4);
+}
+
+/// A gzip file of `n` numbered arc lines.
+fn numbered_gzip(n: u64) -> (Vec<u8>, Vec<Event>) {
+    let text: String = (0..n)
+        .map(|i| format!("{i} {}\n", i.wrapping_mul(2654435761) % 1_000_003))
+        .collect();
+    let events = (0..n)
+        .map(|i| add(Arc(i, i.wrapping_mul(2654435761) % 1_000_003, None)))
+        .collect();
+    (gzip(text.as_bytes()), events)
+}
+
+#[test]
+fn a_cut_off_gzip_stream_keeps_the_lines_before_the_cut() {
+    let dir = TempDir::new().unwrap();
+    let (bytes, all) = numbered_gzip(50_000);
+    let (path, f) = write(&dir, "cut.txt.gz", &bytes[..bytes.len() / 2]);
+    let mut diag = Diagnostics::collecting(false);
+    let events = read_graph(&path, false, false, &mut diag).unwrap();
+    assert!(!events.is_empty() && events.len() < all.len());
+    assert_eq!(events, all[..events.len()]);
+    let line = events.len() + 1;
+    assert_eq!(diag.messages.len(), 1);
+    assert!(
+        diag.messages[0].starts_with(&format!("{f}:{line}: corrupt gzip stream: ")),
+        "{:?}",
+        diag.messages
+    );
+    assert!(matches!(
+        read_graph(&path, false, false, &mut Diagnostics::collecting(true)),
+        Err(InputError::Bad(_))
+    ));
+}
+
+#[test]
+fn a_corrupt_gzip_stream_is_reported() {
+    let dir = TempDir::new().unwrap();
+    let (mut bytes, all) = numbered_gzip(50_000);
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 64].fill(0xff);
+    let (path, f) = write(&dir, "bad.txt.gz", &bytes);
+    let mut diag = Diagnostics::collecting(false);
+    let events = read_graph(&path, false, false, &mut diag).unwrap();
+    // Damaged deflate data may decode to a few garbage lines before the damage shows.
+    assert!(events.len() < all.len() && events[..1000] == all[..1000]);
+    let last = diag.messages.last().unwrap();
+    assert!(
+        last.starts_with(&f) && last.contains(": corrupt gzip stream: "),
+        "{last}"
+    );
+    assert!(read_graph(&path, false, false, &mut Diagnostics::collecting(true)).is_err());
+
+    // Not gzip at all.
+    let (path, f) = write(&dir, "plain.txt.gz", b"1 2\n");
+    let mut diag = Diagnostics::collecting(false);
+    assert!(
+        read_graph(&path, false, false, &mut diag)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(diag.messages[0].starts_with(&format!("{f}:1: corrupt gzip stream: ")));
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_naming_it() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("nope.txt");
+    let err = read_graph(&path, false, false, &mut Diagnostics::new(false)).unwrap_err();
+    assert!(matches!(err, InputError::Io { .. }));
+    assert!(err.to_string().starts_with(&path.display().to_string()));
+}
+
+#[test]
+fn adopter_sets() {
+    let dir = TempDir::new().unwrap();
+    let (path, f) = write(&dir, "x.ap", b"# sets\n5,3\n\n5,3,9, 1\n2 9 2\nx,1\n");
+    let mut diag = Diagnostics::collecting(false);
+    assert_eq!(read_adopters(&path, Some(0), &mut diag).unwrap(), [5, 3]);
+    assert_eq!(read_adopters(&path, Some(2), &mut diag).unwrap(), [2, 9]);
+    assert_eq!(
+        read_adopters(&path, None, &mut diag).unwrap(),
+        [5, 3, 9, 1, 2]
+    );
+    assert_eq!(
+        diag.messages[0],
+        format!("{f}:6: node id `x` is not an unsigned 64-bit integer")
+    );
+
+    let err = read_adopters(&path, Some(4), &mut diag).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{f}: adopter set 4: the file has only 4 adopter sets")
+    );
+    let err = read_adopters(&path, Some(3), &mut diag).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("{f}: adopter set 3: its line 6 is bad and was skipped")
+    );
+    let err = read_adopters(&path, Some(0), &mut Diagnostics::collecting(true)).unwrap_err();
+    assert!(matches!(err, InputError::Bad(e) if e.line == 6));
+}
+
+/// Lines built from the grammar's own tokens, right and wrong.
+fn token_lines() -> impl Strategy<Value = String> {
+    let token = prop::sample::select(vec![
+        "+",
+        "-",
+        "*",
+        "f",
+        "e",
+        "i",
+        "a",
+        "q",
+        "0",
+        "1",
+        "7",
+        "0.5",
+        "1.5",
+        "-1",
+        "nan",
+        "inf",
+        "1e400",
+        "18446744073709551616",
+        "4294967296",
+        "#",
+        ",",
+        "\t",
+        "\r",
+        "é",
+        "",
+    ]);
+    prop::collection::vec(token, 0..8).prop_map(|t| t.join(" "))
+}
+
+proptest! {
+    #[test]
+    fn parsing_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let _ = parse_line_bytes(&bytes, EventFormat::Log);
+        let _ = parse_line_bytes(&bytes, EventFormat::Temporal);
+    }
+
+    #[test]
+    fn parsing_grammar_soup_never_panics(line in token_lines()) {
+        for format in [EventFormat::Log, EventFormat::Temporal] {
+            if let Ok(Some(e)) = parse_line_bytes(line.as_bytes(), format) {
+                prop_assert!(e.time.is_none_or(|t| t.is_finite() && t >= 0.0));
+                if let Arc(_, _, Some(p)) = e.kind {
+                    prop_assert!((0.0..=1.0).contains(&p));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn shared_datasets() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if !data.is_dir() {
+        println!("skipping: ../shared/data not found");
+        return;
+    }
+    let mut diag = Diagnostics::collecting(true);
+    let dnc = read_graph(
+        &data.join("dnc-corecipient.txt.gz"),
+        false,
+        false,
+        &mut diag,
+    )
+    .unwrap();
+    assert_eq!(dnc.len(), 24_170);
+    let wiki = read_graph(&data.join("Wiki-Vote.txt.gz"), false, false, &mut diag).unwrap();
+    assert_eq!(wiki.len(), 103_689);
+    assert_eq!(wiki.last(), Some(&add(Arc(8274, 8275, None))));
+    let adopters = read_adopters(&data.join("dnc-corecipient.ap"), Some(3), &mut diag).unwrap();
+    assert_eq!(adopters.len(), 50);
+    assert_eq!(adopters[..3], [683, 15, 709]);
+}

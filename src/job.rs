@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::engine::{Engine, Solution};
+use crate::engine::{DataflowEngine, Engine, Solution};
 use crate::input::Event;
 use crate::model::{Model, Node};
 use crate::oracle;
@@ -118,41 +118,87 @@ impl Recommendations {
     }
 }
 
-/// Runs every epoch of `loaded` through `engine`, writing to `out`.
-pub fn run_epochs(
-    engine: &mut impl Engine,
-    loaded: &Loaded,
-    cfg: &JobConfig,
-    out: &mut Output,
-) -> Result<RunStats, JobError> {
-    let mut state = State::new(cfg.model, cfg.k);
-    let mut recommendations = Recommendations::default();
-    let mut stats = RunStats::default();
-    let batches =
-        std::iter::once(&loaded.initial[..]).chain(loaded.events.chunks(cfg.batch.max(1)));
-    for (epoch, batch) in batches.enumerate() {
-        let epoch = epoch as u64;
+/// The epoch-by-epoch life of a job: the accepted state, the engine, and the recommendations
+/// last emitted. Both `run` (a whole log at once) and `follow` (a growing log) drive one.
+pub struct Session<E: Engine> {
+    engine: E,
+    cfg: JobConfig,
+    state: State,
+    recommendations: Recommendations,
+    epoch: u64,
+}
+
+impl<E: Engine> Session<E> {
+    /// A session over an empty graph.
+    pub fn new(engine: E, cfg: JobConfig) -> Self {
+        let state = State::new(cfg.model, cfg.k);
+        Session {
+            engine,
+            cfg,
+            state,
+            recommendations: Recommendations::default(),
+            epoch: 0,
+        }
+    }
+
+    /// Applies `batch` as the next epoch, emits its changes and summary, and returns the summary.
+    /// `skipped` is the number of bad input lines so far.
+    pub fn epoch(
+        &mut self,
+        batch: &[Event],
+        skipped: u64,
+        out: &mut Output,
+    ) -> Result<Summary, JobError> {
         let started = Instant::now();
         for event in batch {
-            state.apply(event);
+            self.state.apply(event);
         }
-        let solution = engine.epoch(&mut state, &cfg.params);
+        let solution = self.engine.epoch(&mut self.state, &self.cfg.params);
         let latency_ms = started.elapsed().as_secs_f64() * 1e3;
-        if cfg.verify {
-            verify(epoch, &state, &solution, &cfg.params)?;
+        if self.cfg.verify {
+            verify(self.epoch, &self.state, &solution, &self.cfg.params)?;
         }
-        let n = state.node_count();
-        let changes = recommendations.update(&solution, n);
-        let summary = summarize(
-            &state,
-            batch,
-            &solution,
-            loaded.skipped,
-            if cfg.timings { latency_ms } else { 0.0 },
-        );
-        out.emit_epoch(epoch, &changes, &summary, &recommendations.current())?;
+        let changes = self
+            .recommendations
+            .update(&solution, self.state.node_count());
+        let latency = if self.cfg.timings { latency_ms } else { 0.0 };
+        let summary = summarize(&self.state, batch, &solution, skipped, latency);
+        out.emit_epoch(
+            self.epoch,
+            &changes,
+            &summary,
+            &self.recommendations.current(),
+        )?;
+        self.epoch += 1;
+        Ok(Summary {
+            latency_ms,
+            ..summary
+        })
+    }
+
+    /// The accepted state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The number of the next epoch.
+    pub fn next_epoch(&self) -> u64 {
+        self.epoch
+    }
+}
+
+/// Runs every epoch of `loaded` through `session`, writing to `out`.
+pub fn run_epochs<E: Engine>(
+    session: &mut Session<E>,
+    loaded: &Loaded,
+    out: &mut Output,
+) -> Result<RunStats, JobError> {
+    let mut stats = RunStats::default();
+    let batch = session.cfg.batch.max(1);
+    for events in std::iter::once(&loaded.initial[..]).chain(loaded.events.chunks(batch)) {
+        let summary = session.epoch(events, loaded.skipped, out)?;
         stats.epochs += 1;
-        stats.latencies_ms.push(latency_ms);
+        stats.latencies_ms.push(summary.latency_ms);
         stats.last = Some(summary);
     }
     Ok(stats)
@@ -228,9 +274,47 @@ fn verify(epoch: u64, state: &State, got: &Solution, params: &Params) -> Result<
     Ok(())
 }
 
-/// Runs the job on the dataflow with `workers` threads in this process. Worker 0 reads nothing
-/// itself (`loaded` is shared), drives every epoch and writes through the output `open` makes;
-/// the other workers take part in the computation.
+/// Starts the dataflow on `communication`'s workers and runs `body` on worker 0 with a session
+/// over it; the other workers take part in the computation. Returns what `body` returned.
+pub fn on_dataflow<R, F>(
+    communication: timely::CommunicationConfig,
+    cfg: JobConfig,
+    body: F,
+) -> Result<R, JobError>
+where
+    R: Send + 'static,
+    F: Fn(&mut Session<DataflowEngine<'_>>) -> Result<R, JobError> + Send + Sync + 'static,
+{
+    let config = timely::Config {
+        communication,
+        worker: timely::WorkerConfig::default(),
+    };
+    let with_coverage = cfg.verify;
+    let guards = timely::execute(config, move |worker| {
+        if worker.index() == 0 {
+            let engine = DataflowEngine::build(worker, cfg.model, cfg.params.seed, with_coverage);
+            body(&mut Session::new(engine, cfg.clone())).map(Some)
+        } else {
+            crate::engine::serve(worker, cfg.model, cfg.params.seed, with_coverage);
+            Ok(None)
+        }
+    })
+    .map_err(|e| JobError::Worker(format!("timely could not start: {e}")))?;
+    let mut result = None;
+    for joined in guards.join() {
+        match joined {
+            Ok(Ok(Some(r))) => result = Some(r),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(panic) => return Err(JobError::Worker(format!("a worker failed: {panic}"))),
+        }
+    }
+    // Worker 0 lives in process 0; other processes of a cluster have no result of their own.
+    result.ok_or_else(|| JobError::Worker("this process ran no worker 0".into()))
+}
+
+/// Runs the whole of `loaded` on the dataflow with `workers` threads in this process, writing
+/// through the output `open` makes on worker 0.
 pub fn run_dataflow<F>(
     workers: usize,
     loaded: std::sync::Arc<Loaded>,
@@ -240,41 +324,12 @@ pub fn run_dataflow<F>(
 where
     F: Fn() -> Result<Output, OutputError> + Send + Sync + 'static,
 {
-    use timely::communication::Config as Communication;
     let communication = if workers > 1 {
-        Communication::Process(workers)
+        timely::CommunicationConfig::Process(workers)
     } else {
-        Communication::Thread
+        timely::CommunicationConfig::Thread
     };
-    let config = timely::Config {
-        communication,
-        worker: timely::WorkerConfig::default(),
-    };
-    let with_coverage = cfg.verify;
-    let guards = timely::execute(config, move |worker| {
-        if worker.index() == 0 {
-            let mut engine = crate::engine::DataflowEngine::build(
-                worker,
-                cfg.model,
-                cfg.params.seed,
-                with_coverage,
-            );
-            let mut out = open()?;
-            run_epochs(&mut engine, &loaded, &cfg, &mut out).map(Some)
-        } else {
-            crate::engine::serve(worker, cfg.model, cfg.params.seed, with_coverage);
-            Ok(None)
-        }
+    on_dataflow(communication, cfg, move |session| {
+        run_epochs(session, &loaded, &mut open()?)
     })
-    .map_err(|e| JobError::Worker(format!("timely could not start: {e}")))?;
-    let mut stats = None;
-    for result in guards.join() {
-        match result {
-            Ok(Ok(Some(s))) => stats = Some(s),
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(panic) => return Err(JobError::Worker(format!("a worker failed: {panic}"))),
-        }
-    }
-    Ok(stats.unwrap_or_default())
 }

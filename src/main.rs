@@ -9,7 +9,7 @@ use cimflow::cli::{Cli, Command, RunArgs};
 use cimflow::input::{
     Diagnostics, Event, EventKind, InputError, Op, read_adopters, read_events, read_graph,
 };
-use cimflow::job::{JobConfig, JobError, Loaded, run_dataflow, run_epochs};
+use cimflow::job::{JobConfig, JobError, Loaded, Session, run_dataflow, run_epochs};
 use cimflow::oracle::OracleEngine;
 use cimflow::output::{Output, OutputError};
 use cimflow::selection::Params;
@@ -53,10 +53,10 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let (format, dir) = (args.format, args.output.clone());
     let open = move || Output::new(format, dir.as_deref());
     let stats = if args.oracle {
-        let mut engine = OracleEngine {
+        let engine = OracleEngine {
             with_coverage: args.verify,
         };
-        run_epochs(&mut engine, &loaded, &cfg, &mut open()?)?
+        run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
     } else {
         run_dataflow(args.workers as usize, Arc::new(loaded), cfg, open)?
     };

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use cimflow::input::{Event, EventKind, Op};
-use cimflow::job::{JobConfig, Loaded, run_dataflow, run_epochs};
+use cimflow::job::{JobConfig, Loaded, Session, run_dataflow, run_epochs};
 use cimflow::model::Model;
 use cimflow::oracle::OracleEngine;
 use cimflow::output::{Format, Output};
@@ -63,15 +63,10 @@ pub fn dataflow_output(workers: usize, loaded: &Loaded, cfg: &JobConfig) -> Stri
 pub fn oracle_output(loaded: &Loaded, cfg: &JobConfig) -> String {
     let buf = SharedBuf::default();
     let mut out = Output::with_writer(Format::Jsonl, Box::new(buf.clone()), None).unwrap();
-    run_epochs(
-        &mut OracleEngine {
-            with_coverage: false,
-        },
-        loaded,
-        cfg,
-        &mut out,
-    )
-    .unwrap();
+    let engine = OracleEngine {
+        with_coverage: false,
+    };
+    run_epochs(&mut Session::new(engine, cfg.clone()), loaded, &mut out).unwrap();
     buf.text()
 }
 

@@ -197,6 +197,7 @@ pub fn run_epochs<E: Engine>(
     let batch = session.cfg.batch.max(1);
     for events in std::iter::once(&loaded.initial[..]).chain(loaded.events.chunks(batch)) {
         let summary = session.epoch(events, loaded.skipped, out)?;
+        crate::progress::advance(events.len() as u64);
         stats.epochs += 1;
         stats.latencies_ms.push(summary.latency_ms);
         stats.last = Some(summary);

@@ -11,6 +11,7 @@ pub mod job;
 pub mod model;
 pub mod oracle;
 pub mod output;
+pub mod progress;
 pub mod selection;
 pub mod simulate;
 pub mod state;

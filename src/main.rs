@@ -51,6 +51,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         timings: !args.no_timings,
     };
     let (format, dir) = (args.format, args.output.clone());
+    let total = (loaded.initial.len() + loaded.events.len()) as u64;
+    cimflow::progress::start("run", total);
     let open = move || Output::new(format, dir.as_deref());
     let stats = if args.oracle {
         let engine = OracleEngine {
@@ -60,6 +62,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     } else {
         run_dataflow(args.workers as usize, Arc::new(loaded), cfg, open)?
     };
+    cimflow::progress::finish();
     if let Some(last) = stats.last {
         eprintln!(
             "cimflow: {} epochs; last: {} recommendations, spread {:.1}, ratio {:.3}{}",

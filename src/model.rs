@@ -89,7 +89,7 @@ fn unit(h: u64) -> f64 {
 }
 
 /// How arc probabilities are derived from the graph (`--model`).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Model {
     /// Weighted cascade: p(u, v) = 1 / indeg(v).
     Wc,

@@ -48,6 +48,15 @@
 //!
 //! A closed stdout (the reader went away, as in `cimflow run ... | head`) is
 //! [`OutputError::Closed`]: the caller stops quietly with exit status 0.
+//!
+//! # Resuming
+//!
+//! A follower that checkpoints calls [`Output::sync`] before recording each epoch, so the change
+//! log on disk always reaches at least the checkpoint's epoch. It may reach further (the process
+//! can die between the two), so on a restart [`cut_log_after`] drops the records of epochs after
+//! the checkpoint's before the log is reopened: they are emitted again, identically, by the
+//! resumed run, and the log holds every epoch exactly once. [`Output::restore_current`] puts the
+//! checkpoint's recommendation set back into `recommendations.tsv` meanwhile.
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -257,6 +266,127 @@ impl Output {
             Err(e) => Err(io_err(self.sink_name, e)),
         }
     }
+}
+
+impl Output {
+    /// Makes the change log durable (fsync) up to the last epoch emitted. A no-op without an
+    /// output directory.
+    pub fn sync(&mut self) -> Result<(), OutputError> {
+        match &self.dir {
+            Some(dir) => dir.log.sync_data().map_err(|e| io_err(&dir.log_path, e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Replaces `recommendations.tsv` with `current` (adopter, friend, gain) without emitting an
+    /// epoch: a resumed run puts back the set of its checkpoint. A no-op without a directory.
+    pub fn restore_current(&mut self, current: &[(Node, Node, f64)]) -> Result<(), OutputError> {
+        match &self.dir {
+            Some(dir) => dir.replace_recommendations(current),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What [`cut_log_after`] found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogCut {
+    /// The epoch of the last record kept, if any record is left.
+    pub last_epoch: Option<u64>,
+    /// Records of later epochs dropped (a torn last line counts as one).
+    pub dropped: u64,
+}
+
+/// Drops from `DIR/changes.jsonl` every record of an epoch after `epoch`, and a torn last line,
+/// by scanning back from the end (records are in epoch order, and at most a few epochs lie past
+/// a checkpoint, so this reads little of a long log). A line that is not a record of ours stops
+/// the scan and is kept. A missing log is left missing.
+pub fn cut_log_after(dir: &Path, epoch: u64) -> Result<LogCut, OutputError> {
+    let path = dir.join("changes.jsonl");
+    let mut f = match OpenOptions::new().read(true).write(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(LogCut::default()),
+        Err(e) => return Err(io_err(&path, e)),
+    };
+    #[derive(serde::Deserialize)]
+    struct Record {
+        epoch: u64,
+    }
+    let len = f.metadata().map_err(|e| io_err(&path, e))?.len();
+    let mut cut = LogCut::default();
+    let mut keep = len;
+    lines_backward(
+        &mut f,
+        len,
+        |start, line, terminated| match serde_json::from_slice::<Record>(line) {
+            Ok(r) if terminated && r.epoch <= epoch => {
+                cut.last_epoch = Some(r.epoch);
+                false
+            }
+            Ok(_) => {
+                keep = start;
+                cut.dropped += 1;
+                true
+            }
+            Err(_) if !terminated => {
+                keep = start;
+                cut.dropped += 1;
+                true
+            }
+            Err(_) => false,
+        },
+    )
+    .map_err(|e| io_err(&path, e))?;
+    if keep < len {
+        f.set_len(keep)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| io_err(&path, e))?;
+    }
+    Ok(cut)
+}
+
+/// Calls `visit(start, line, terminated)` on the lines of `f` (of length `len`), last first,
+/// without their `\n`, until it returns false; `terminated` is false only for a last line with no
+/// newline. Reads back a chunk at a time.
+fn lines_backward(
+    f: &mut File,
+    len: u64,
+    mut visit: impl FnMut(u64, &[u8], bool) -> bool,
+) -> io::Result<()> {
+    const CHUNK: u64 = 64 * 1024;
+    // `line` holds the bytes [pos, end) of the line being gathered, the part read so far.
+    let mut pos = len;
+    let mut line: Vec<u8> = Vec::new();
+    let mut terminated = true;
+    let mut first = true;
+    while pos > 0 {
+        let start = pos.saturating_sub(CHUNK);
+        let mut chunk = vec![0u8; (pos - start) as usize];
+        f.seek(SeekFrom::Start(start))?;
+        f.read_exact(&mut chunk)?;
+        if first {
+            first = false;
+            if chunk.last() == Some(&b'\n') {
+                chunk.pop();
+            } else {
+                terminated = false;
+            }
+        }
+        chunk.extend_from_slice(&line);
+        line = chunk;
+        pos = start;
+        while let Some(i) = line.iter().rposition(|&b| b == b'\n') {
+            if !visit(pos + i as u64 + 1, &line[i + 1..], terminated) {
+                return Ok(());
+            }
+            terminated = true;
+            line.truncate(i);
+        }
+    }
+    if len > 0 {
+        visit(0, &line, terminated);
+    }
+    Ok(())
 }
 
 impl Dir {
@@ -725,6 +855,53 @@ mod tests {
         fs::write(&log, vec![b'x'; 200_000]).unwrap();
         drop(open_log(&log).unwrap());
         assert_eq!(fs::metadata(&log).unwrap().len(), 0);
+    }
+
+    /// After a restart the change log holds each epoch exactly once: records past the checkpoint
+    /// and a torn tail go, everything up to the checkpoint stays.
+    #[test]
+    fn the_log_is_cut_back_to_the_checkpoint() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("changes.jsonl");
+        let record = |e: u64| format!("{{\"epoch\":{e},\"summary\":{{}}}}\n");
+        let change = |e: u64| {
+            format!("{{\"epoch\":{e},\"op\":\"+\",\"adopter\":1,\"friend\":2,\"gain\":1.0}}\n")
+        };
+        let text: String = (0..5).map(|e| change(e) + &record(e)).collect();
+        fs::write(&log, format!("{text}{{\"epoch\":5,\"op")).unwrap();
+        let cut = cut_log_after(tmp.path(), 3).unwrap();
+        assert_eq!(
+            cut,
+            LogCut {
+                last_epoch: Some(3),
+                dropped: 3
+            }
+        );
+        let want: String = (0..4).map(|e| change(e) + &record(e)).collect();
+        assert_eq!(fs::read_to_string(&log).unwrap(), want);
+        // Nothing past the checkpoint: nothing changes.
+        assert_eq!(cut_log_after(tmp.path(), 3).unwrap().dropped, 0);
+        // Everything past it, over more than one chunk.
+        let big: String = (0..3000).map(|_| change(7)).collect();
+        fs::write(&log, format!("{want}{big}")).unwrap();
+        let cut = cut_log_after(tmp.path(), 3).unwrap();
+        assert_eq!((cut.last_epoch, cut.dropped), (Some(3), 3000));
+        assert_eq!(fs::read_to_string(&log).unwrap(), want);
+        // A log of nothing but later epochs is emptied; a missing one stays missing.
+        let cut = cut_log_after(tmp.path(), 0).unwrap();
+        assert_eq!(
+            cut,
+            LogCut {
+                last_epoch: Some(0),
+                dropped: 6
+            }
+        );
+        fs::write(&log, record(4)).unwrap();
+        assert_eq!(cut_log_after(tmp.path(), 2).unwrap().last_epoch, None);
+        assert_eq!(fs::metadata(&log).unwrap().len(), 0);
+        fs::remove_file(&log).unwrap();
+        assert_eq!(cut_log_after(tmp.path(), 2).unwrap(), LogCut::default());
+        assert!(!log.exists());
     }
 
     #[test]

@@ -5,10 +5,17 @@
 //! not hold. Keeping the accepted state here, at the reader, turns "add what exists" into a no-op
 //! and "remove what is absent" into a counted warning, so no input can drive a multiplicity
 //! negative. The same state is the snapshot the oracle recomputes from.
+//!
+//! A state serializes (for `follow`'s checkpoints) as what the events established: each pair's
+//! [`ArcState`], the adopters and the counters. The indexes derived from those (out-lists, node
+//! references) are rebuilt on loading, through the same code that maintains them, so a loaded
+//! state holds the same invariants as one built event by event, and its pending changes hold its
+//! whole content, ready to load a fresh engine.
 
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 
 use crate::input::{Event, EventKind, Op};
 use crate::model::{ArcFact, Model, Node, threshold_of};
@@ -44,7 +51,7 @@ impl ArcState {
 }
 
 /// Counters of events that changed nothing, reported in every summary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Events applied (that changed something).
     pub applied: u64,
@@ -79,7 +86,8 @@ impl Delta {
 }
 
 /// The current graph and adopters.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "StateRecord")]
 pub struct State {
     model: Model,
     default_k: u32,
@@ -316,6 +324,79 @@ impl State {
     }
 }
 
+/// A state as stored: what the events established, the derived indexes left out.
+#[derive(Serialize, Deserialize)]
+struct StateRecord {
+    model: Model,
+    default_k: u32,
+    /// `(u, v, friend, directed, explicit, interactions)` for every pair with an arc, ascending.
+    arcs: Vec<(Node, Node, bool, bool, Option<f64>, u64)>,
+    /// Ascending by adopter.
+    adopters: Vec<(Node, u32)>,
+    counters: Counters,
+}
+
+impl Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut arcs: Vec<_> = self
+            .arcs
+            .iter()
+            .map(|(&(u, v), s)| (u, v, s.friend, s.directed, s.explicit, s.interactions))
+            .collect();
+        // Sorted, so that equal states store equal bytes.
+        arcs.sort_unstable_by_key(|a| (a.0, a.1));
+        StateRecord {
+            model: self.model,
+            default_k: self.default_k,
+            arcs,
+            adopters: self.adopters.iter().map(|(&a, &k)| (a, k)).collect(),
+            counters: self.counters,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl TryFrom<StateRecord> for State {
+    type Error = String;
+
+    /// Rebuilds a state, checking what no sequence of events could have produced.
+    fn try_from(r: StateRecord) -> Result<State, String> {
+        let mut state = State::new(r.model, r.default_k);
+        for (u, v, friend, directed, explicit, interactions) in r.arcs {
+            let arc = ArcState {
+                friend,
+                directed,
+                explicit,
+                interactions,
+            };
+            let problem = if u == v {
+                Some("a self-loop")
+            } else if !arc.exists() {
+                Some("no arc")
+            } else if explicit.is_some_and(|p| !directed || !(0.0..=1.0).contains(&p)) {
+                Some("a probability without a directed arc, or outside [0, 1]")
+            } else if state.arcs.contains_key(&(u, v)) {
+                Some("a repeated pair")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(format!("arc {u} -> {v}: {problem}"));
+            }
+            state.update(u, v, |s| *s = arc);
+        }
+        for (a, k) in r.adopters {
+            if state.adopters.insert(a, k).is_some() {
+                return Err(format!("adopter {a} is listed twice"));
+            }
+            state.delta.adopters.push(((a, k), 1));
+            state.reference(a, 1);
+        }
+        state.counters = r.counters;
+        Ok(state)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,5 +460,73 @@ mod tests {
         let d = s.take_delta();
         assert_eq!(d.arcs.len(), 2);
         assert_eq!(d.arcs[1].0.1.weight, 5);
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    fn add(kind: EventKind) -> Event {
+        Event {
+            time: None,
+            op: Op::Add,
+            kind,
+        }
+    }
+
+    fn sorted(mut d: Delta) -> Delta {
+        d.arcs.sort_by_key(|x| (x.0.0, x.1));
+        d.adopters.sort();
+        d.nodes.sort();
+        d
+    }
+
+    /// A loaded state equals the one stored, and its pending changes load a fresh engine with
+    /// exactly what building it event by event would have.
+    #[test]
+    fn a_state_round_trips_with_its_whole_content_pending() {
+        let mut s = State::new(Model::Weighted, 3);
+        for kind in [
+            EventKind::Friendship(1, 2),
+            EventKind::Arc(2, 3, Some(0.1 + 0.2)),
+            EventKind::Interaction(3, 1, 4),
+            EventKind::Adopter(1, None),
+            EventKind::Adopter(9, Some(5)),
+            EventKind::Friendship(4, 4),
+        ] {
+            s.apply(&add(kind));
+        }
+        let built = sorted(s.take_delta());
+        let json = serde_json::to_string(&s).unwrap();
+        let mut back: State = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(back.counters(), s.counters());
+        assert_eq!(back.node_count(), s.node_count());
+        assert_eq!(back.candidates(1), s.candidates(1));
+        let loaded = sorted(back.take_delta());
+        assert_eq!(loaded.arcs, built.arcs);
+        assert_eq!(loaded.adopters, built.adopters);
+        assert_eq!(loaded.nodes, built.nodes);
+        // The probability survives exactly.
+        assert!(json.contains("0.30000000000000004"));
+    }
+
+    #[test]
+    fn impossible_states_are_refused() {
+        let good = r#"{"model":"Wc","default_k":2,"arcs":[[1,2,true,false,null,0]],"adopters":[],"counters":{"applied":1,"noops":0,"absent":0,"self_loops":0}}"#;
+        assert!(serde_json::from_str::<State>(good).is_ok());
+        for bad in [
+            good.replace("[1,2,true", "[1,1,true"),
+            good.replace("true,false,null,0", "false,false,null,0"),
+            good.replace("true,false,null", "true,false,0.5"),
+            good.replace(
+                "[[1,2,true,false,null,0]]",
+                "[[1,2,true,false,null,0],[1,2,true,false,null,0]]",
+            ),
+            good.replace(r#""adopters":[]"#, r#""adopters":[[1,2],[1,3]]"#),
+        ] {
+            assert!(serde_json::from_str::<State>(&bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,12 +1,17 @@
 //! The command line: raw flags (clap) turned into validated settings, so the rest of the
 //! program never sees a half-parsed option.
+//!
+//! [`JobArgs`] holds every flag that says what to compute and how to emit it, apart from the input
+//! files, so that other subcommands can flatten it in and share it.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::job::JobConfig;
 use crate::model::Model;
 use crate::output::Format;
+use crate::selection::Params;
 
 /// Capacity-constrained influence maximization over a changing social graph.
 #[derive(Debug, Parser)]
@@ -33,15 +38,27 @@ pub struct RunArgs {
     /// The initial graph: a SNAP edge list (`u v [w]`, `#` comments, `.gz` read directly).
     #[arg(long, value_name = "FILE")]
     pub graph: PathBuf,
+    /// The adopters: node ids, whitespace or comma separated (the paper's `.ap` files).
+    #[arg(long, value_name = "FILE")]
+    pub adopters: PathBuf,
+    /// An event log (cimflow's event lines, or SNAP temporal `SRC TGT T` lines).
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+    /// What to compute and how to emit it.
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+/// The flags that say what to compute and how to emit it: the model, the selection, the epochs
+/// and the output.
+#[derive(Debug, Args)]
+pub struct JobArgs {
     /// Each line of the graph is a friendship (both arcs) rather than one arc.
     #[arg(long)]
     pub undirected: bool,
     /// Read the graph's third column as an interaction count (the `weighted` model's weight).
     #[arg(long)]
     pub weights: bool,
-    /// The adopters: node ids, whitespace or comma separated (the paper's `.ap` files).
-    #[arg(long, value_name = "FILE")]
-    pub adopters: PathBuf,
     /// Use only line N (0-based) of the adopter file.
     #[arg(long, value_name = "N")]
     pub adopter_set: Option<usize>,
@@ -51,12 +68,17 @@ pub struct RunArgs {
     /// Arc probabilities: `wc` (1/indeg), `uniform:P` or `weighted`.
     #[arg(long, default_value = "wc", value_parser = parse_model)]
     pub model: Model,
-    /// An event log (cimflow's event lines, or SNAP temporal `SRC TGT T` lines).
-    #[arg(long, value_name = "FILE")]
-    pub events: Option<PathBuf>,
     /// Events per epoch.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch: u64,
+    /// Also close an epoch when the event time enters a new period of this length (`30s`, `5m`,
+    /// `1h`, `7d`, or plain seconds).
+    #[arg(long, value_name = "D", value_parser = parse_span)]
+    pub every: Option<f64>,
+    /// Take each timed interaction back once the event time has passed it by this much (`7d`,
+    /// `30d`, ...), so that a temporal stream has deletions as well as insertions.
+    #[arg(long, value_name = "D", value_parser = parse_span)]
+    pub window: Option<f64>,
     /// The approximation slack: selections are certified (1/2 − ε)-approximate.
     #[arg(long, default_value_t = 0.1)]
     pub epsilon: f64,
@@ -100,7 +122,42 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
 }
 
-impl RunArgs {
+/// A length of time: a number followed by `ms`, `s`, `m`, `h`, `d` or `w`, or plain seconds.
+pub fn parse_seconds(s: &str) -> Result<f64, String> {
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let scale = match unit {
+        "" | "s" => 1.0,
+        "ms" => 1e-3,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86_400.0,
+        "w" => 604_800.0,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{s}` (expected ms, s, m, h, d or w)"
+            ));
+        }
+    };
+    let x: f64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a length of time like 30s, 5m, 1h or 7d"))?;
+    Ok(x * scale)
+}
+
+/// A span of event time (`--every`, `--window`): positive and finite.
+fn parse_span(s: &str) -> Result<f64, String> {
+    let x = parse_seconds(s)?;
+    if x > 0.0 && x.is_finite() {
+        Ok(x)
+    } else {
+        Err(format!("`{s}` is not a positive length of time"))
+    }
+}
+
+impl JobArgs {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
         if !(self.epsilon > 0.0 && self.epsilon < 0.5) {
@@ -112,5 +169,43 @@ impl RunArgs {
             return Err(format!("--delta {d} must be in (0, 1)"));
         }
         Ok(())
+    }
+
+    /// The settings of the job these flags describe.
+    pub fn config(&self) -> JobConfig {
+        JobConfig {
+            model: self.model,
+            k: self.k,
+            params: Params {
+                epsilon: self.epsilon,
+                delta: self.delta,
+                seed: self.seed,
+            },
+            batch: self.batch as usize,
+            every: self.every,
+            window: self.window,
+            verify: self.verify,
+            timings: !self.no_timings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_of_time() {
+        assert_eq!(parse_seconds("30s"), Ok(30.0));
+        assert_eq!(parse_seconds("45"), Ok(45.0));
+        assert_eq!(parse_seconds("5m"), Ok(300.0));
+        assert_eq!(parse_seconds("1h"), Ok(3600.0));
+        assert_eq!(parse_seconds("7d"), Ok(604_800.0));
+        assert_eq!(parse_seconds("1.5d"), Ok(129_600.0));
+        assert_eq!(parse_seconds("200ms"), Ok(0.2));
+        assert!(parse_seconds("7y").is_err());
+        assert!(parse_seconds("d").is_err());
+        assert!(parse_seconds("-5s").is_err());
+        assert!(parse_span("0s").is_err());
     }
 }

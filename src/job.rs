@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::engine::{DataflowEngine, Engine, Solution};
-use crate::input::Event;
+use crate::epochs::Batcher;
+use crate::input::{Event, Window};
 use crate::model::{Model, Node};
 use crate::oracle;
 use crate::output::{Change, Output, OutputError, Summary};
@@ -25,8 +26,12 @@ pub struct JobConfig {
     pub k: u32,
     /// ε, δ and the seed.
     pub params: Params,
-    /// Events per epoch (at least 1).
+    /// Log events per epoch (at least 1).
     pub batch: usize,
+    /// Also close an epoch when the event time enters a new period of this many seconds.
+    pub every: Option<f64>,
+    /// Take timed interactions back this many seconds of event time after they happened.
+    pub window: Option<f64>,
     /// Check every epoch against the from-scratch oracle.
     pub verify: bool,
     /// Report latencies (off: 0, so that runs can be compared byte for byte).
@@ -194,8 +199,10 @@ pub fn run_epochs<E: Engine>(
     out: &mut Output,
 ) -> Result<RunStats, JobError> {
     let mut stats = RunStats::default();
-    let batch = session.cfg.batch.max(1);
-    for events in std::iter::once(&loaded.initial[..]).chain(loaded.events.chunks(batch)) {
+    let cfg = &session.cfg;
+    let epochs =
+        Batcher::new(cfg.batch, cfg.every, cfg.window.map(Window::new)).split(&loaded.events);
+    for events in std::iter::once(&loaded.initial).chain(&epochs) {
         let summary = session.epoch(events, loaded.skipped, out)?;
         crate::progress::advance(events.len() as u64);
         stats.epochs += 1;

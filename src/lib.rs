@@ -6,6 +6,7 @@ pub mod cli;
 #[path = "../dataflows/mod.rs"]
 pub mod dataflows;
 pub mod engine;
+pub mod epochs;
 pub mod input;
 pub mod job;
 pub mod model;

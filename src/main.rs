@@ -6,13 +6,10 @@ use std::sync::Arc;
 use clap::Parser;
 
 use cimflow::cli::{Cli, Command, RunArgs};
-use cimflow::input::{
-    Diagnostics, Event, EventKind, InputError, Op, read_adopters, read_events, read_graph,
-};
-use cimflow::job::{JobConfig, JobError, Loaded, Session, run_dataflow, run_epochs};
+use cimflow::input::{Diagnostics, Initial, InputError, read_events, read_initial};
+use cimflow::job::{JobError, Loaded, Session, run_dataflow, run_epochs};
 use cimflow::oracle::OracleEngine;
 use cimflow::output::{Output, OutputError};
-use cimflow::selection::Params;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -21,46 +18,45 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that went away (`| head`) is not an error.
+        Err(e) if closed_output(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            // A reader that went away (`| head`) is not an error.
-            if let Some(JobError::Output(OutputError::Closed)) = e.downcast_ref::<JobError>() {
-                return ExitCode::SUCCESS;
-            }
             eprintln!("cimflow: {e:#}");
-            match e.downcast_ref::<InputError>() {
-                Some(InputError::Bad(_)) => ExitCode::from(2),
-                _ => ExitCode::FAILURE,
+            if bad_input(&e) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
             }
         }
     }
 }
 
+fn closed_output(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<JobError>(),
+        Some(JobError::Output(OutputError::Closed))
+    )
+}
+
+fn bad_input(e: &anyhow::Error) -> bool {
+    matches!(e.downcast_ref::<InputError>(), Some(InputError::Bad(_)))
+}
+
 fn run(args: RunArgs) -> anyhow::Result<()> {
-    args.validate().map_err(anyhow::Error::msg)?;
+    args.job.validate().map_err(anyhow::Error::msg)?;
     let loaded = load(&args)?;
-    let cfg = JobConfig {
-        model: args.model,
-        k: args.k,
-        params: Params {
-            epsilon: args.epsilon,
-            delta: args.delta,
-            seed: args.seed,
-        },
-        batch: args.batch as usize,
-        verify: args.verify,
-        timings: !args.no_timings,
-    };
-    let (format, dir) = (args.format, args.output.clone());
+    let cfg = args.job.config();
+    let (format, dir) = (args.job.format, args.job.output.clone());
     let total = (loaded.initial.len() + loaded.events.len()) as u64;
     cimflow::progress::start("run", total);
     let open = move || Output::new(format, dir.as_deref());
-    let stats = if args.oracle {
+    let stats = if args.job.oracle {
         let engine = OracleEngine {
-            with_coverage: args.verify,
+            with_coverage: args.job.verify,
         };
         run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
     } else {
-        run_dataflow(args.workers as usize, Arc::new(loaded), cfg, open)?
+        run_dataflow(args.job.workers as usize, Arc::new(loaded), cfg, open)?
     };
     cimflow::progress::finish();
     if let Some(last) = stats.last {
@@ -82,14 +78,15 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 
 /// Reads the graph, the adopters and the event log.
 fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
-    let mut diag = Diagnostics::new(args.strict);
-    let mut initial = read_graph(&args.graph, args.undirected, args.weights, &mut diag)?;
-    let adopters = read_adopters(&args.adopters, args.adopter_set, &mut diag)?;
-    initial.extend(adopters.into_iter().map(|a| Event {
-        time: None,
-        op: Op::Add,
-        kind: EventKind::Adopter(a, None),
-    }));
+    let mut diag = Diagnostics::new(args.job.strict);
+    let initial = Initial {
+        graph: Some(&args.graph),
+        undirected: args.job.undirected,
+        weights: args.job.weights,
+        adopters: Some(&args.adopters),
+        adopter_set: args.job.adopter_set,
+    };
+    let initial = read_initial(&initial, &mut diag)?;
     let events = match &args.events {
         Some(path) => read_events(path, &mut diag)?,
         None => Vec::new(),

@@ -267,3 +267,42 @@ fn dataflow_oracle_and_verify_agree() {
         String::from_utf8_lossy(&oracle.stdout)
     );
 }
+
+/// `--window` takes timed interactions back once the event time has passed them by the window,
+/// so a temporal stream has deletions too; `--every` closes epochs at aligned periods of event
+/// time.
+#[test]
+fn window_and_every_on_a_temporal_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("t.txt");
+    // 40 interactions a minute apart, t = 1000 .. 3340.
+    let text: String = (0..40u64)
+        .map(|i| format!("{} {} {}\n", i % 5, 5 + i % 7, 1000 + 60 * i))
+        .collect();
+    std::fs::write(&log, text).unwrap();
+    let (graph, adopters) = (example("friends.txt"), example("adopters.ap"));
+    let out = cimflow(&[
+        "run",
+        "--graph",
+        graph.to_str().unwrap(),
+        "--undirected",
+        "--adopters",
+        adopters.to_str().unwrap(),
+        "-k",
+        "2",
+        "--events",
+        log.to_str().unwrap(),
+        "--window",
+        "5m",
+        "--every",
+        "10m",
+        "--no-timings",
+    ]);
+    assert!(out.status.success());
+    let s = summaries(&out.stdout);
+    // Periods ⌊t / 600⌋ = 1 ..= 5: five epochs after epoch 0.
+    assert_eq!(s.len(), 6);
+    // Every interaction with t + 300 < 3340 has expired: the 34 with t < 3040.
+    let applied: u64 = s[1..].iter().map(|x| x["events"].as_u64().unwrap()).sum();
+    assert_eq!(applied, 40 + 34);
+}

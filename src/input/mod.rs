@@ -3,6 +3,8 @@
 //! Every reader reports a bad line as `file:line: problem` through [`Diagnostics`], which skips
 //! and counts it or, under `--strict`, stops the run. Nothing already accepted is lost either way.
 
+use std::path::Path;
+
 use crate::model::Node;
 
 pub mod adopters;
@@ -10,6 +12,7 @@ pub mod diagnostics;
 pub mod events;
 pub mod graph;
 pub mod lines;
+pub mod window;
 
 pub use adopters::read_adopters;
 pub use diagnostics::{Diagnostics, InputError, LineError};
@@ -17,6 +20,7 @@ pub use events::{
     EventFormat, detect_format, parse_event, parse_line_bytes, parse_temporal, read_events,
 };
 pub use graph::read_graph;
+pub use window::Window;
 
 /// Adding or taking back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,4 +53,36 @@ pub struct Event {
     pub op: Op,
     /// What changes.
     pub kind: EventKind,
+}
+
+/// Where epoch 0 comes from: an initial graph and an adopter file, each optional.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Initial<'a> {
+    /// The edge list.
+    pub graph: Option<&'a Path>,
+    /// Read each edge as a friendship.
+    pub undirected: bool,
+    /// Read the third column as an interaction count.
+    pub weights: bool,
+    /// The adopter file.
+    pub adopters: Option<&'a Path>,
+    /// The one set of the adopter file to use.
+    pub adopter_set: Option<usize>,
+}
+
+/// Reads epoch 0: the graph's events, then one `+ a` (with the default capacity) per adopter.
+pub fn read_initial(initial: &Initial, diag: &mut Diagnostics) -> Result<Vec<Event>, InputError> {
+    let mut events = match initial.graph {
+        Some(path) => read_graph(path, initial.undirected, initial.weights, diag)?,
+        None => Vec::new(),
+    };
+    if let Some(path) = initial.adopters {
+        let adopters = read_adopters(path, initial.adopter_set, diag)?;
+        events.extend(adopters.into_iter().map(|a| Event {
+            time: None,
+            op: Op::Add,
+            kind: EventKind::Adopter(a, None),
+        }));
+    }
+    Ok(events)
 }

@@ -43,6 +43,8 @@ pub fn config(model: Model, k: u32, batch: usize, verify: bool) -> JobConfig {
             seed: 11,
         },
         batch,
+        every: None,
+        window: None,
         verify,
         timings: false,
     }

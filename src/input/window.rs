@@ -1,0 +1,208 @@
+//! A sliding window of event time over interactions, so that a temporal stream (SNAP `SRC TGT T`
+//! lines, each read as `+ i SRC TGT 1`) has deletions as well as insertions (SPEC §4).
+//!
+//! Rule: a timed `+ i U V N` at time t is taken back by `- i U V N` (stamped t + D) as soon as the
+//! event time passes t + D. The event time is the largest time seen so far, so a log whose times
+//! step back now and then (SNAP's temporal files do) never moves it backwards. Expiries are
+//! released in order of t + D (ties in arrival order), just before the event that moves the time
+//! past them, so the sequence of applied events is a function of the log alone: `run` and
+//! `follow`, whatever their epochs, apply the same sequence.
+//!
+//! Only timed interaction additions expire: friendships, arcs and adopters stay until the log
+//! removes them, and an interaction without a time never expires. An interaction that arrives
+//! already older than the window is applied and taken back before the next timed event.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Event, EventKind, Op};
+use crate::model::Node;
+
+/// The interactions in the window, waiting to expire.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Window {
+    /// D, in seconds of event time: positive and finite.
+    span: f64,
+    /// The largest event time seen, once one has been.
+    clock: Option<f64>,
+    /// Arrival counter: breaks ties between equal expiry times in arrival order.
+    arrivals: u64,
+    /// Pending expiries, earliest first.
+    queue: BinaryHeap<Reverse<Expiry>>,
+}
+
+/// One interaction to take back. Ordered by expiry time, then arrival.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct Expiry {
+    /// `(t + D).to_bits()`: times are finite and non-negative, where the bit pattern of an `f64`
+    /// orders as the number does.
+    at: u64,
+    arrival: u64,
+    u: Node,
+    v: Node,
+    n: u64,
+}
+
+impl Window {
+    /// An empty window of `span` seconds of event time (positive and finite).
+    pub fn new(span: f64) -> Self {
+        assert!(
+            span > 0.0 && span.is_finite(),
+            "a window spans a positive time"
+        );
+        Window {
+            span,
+            clock: None,
+            arrivals: 0,
+            queue: BinaryHeap::new(),
+        }
+    }
+
+    /// Hands `emit` the expiries that `event`'s time releases, in order, then `event` itself,
+    /// and holds `event` for expiry if it is a timed interaction addition.
+    pub fn push(&mut self, event: Event, mut emit: impl FnMut(Event)) {
+        if let Some(t) = event.time {
+            let clock = self.clock.map_or(t, |c| c.max(t));
+            self.clock = Some(clock);
+            while let Some(Reverse(e)) = self.queue.peek().copied() {
+                let at = f64::from_bits(e.at);
+                // "Once the event time passes t + D": strictly.
+                if at >= clock {
+                    break;
+                }
+                self.queue.pop();
+                emit(Event {
+                    time: Some(at),
+                    op: Op::Remove,
+                    kind: EventKind::Interaction(e.u, e.v, e.n),
+                });
+            }
+        }
+        if let (Some(t), Op::Add, EventKind::Interaction(u, v, n)) =
+            (event.time, event.op, event.kind)
+        {
+            self.queue.push(Reverse(Expiry {
+                at: (t + self.span).to_bits(),
+                arrival: self.arrivals,
+                u,
+                v,
+                n,
+            }));
+            self.arrivals += 1;
+        }
+        emit(event);
+    }
+
+    /// The span D, in seconds.
+    pub fn span(&self) -> f64 {
+        self.span
+    }
+
+    /// How many interactions wait to expire.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether none waits to expire.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t: f64, op: Op, kind: EventKind) -> Event {
+        Event {
+            time: Some(t),
+            op,
+            kind,
+        }
+    }
+
+    fn run(window: &mut Window, events: &[Event]) -> Vec<Event> {
+        let mut out = Vec::new();
+        for &e in events {
+            window.push(e, |x| out.push(x));
+        }
+        out
+    }
+
+    #[test]
+    fn interactions_expire_in_time_order_before_the_event_that_passes_them() {
+        use EventKind::*;
+        let mut w = Window::new(10.0);
+        let i = |t, u, v| at(t, Op::Add, Interaction(u, v, 1));
+        let out = run(
+            &mut w,
+            &[
+                i(5.0, 1, 2),
+                i(3.0, 3, 4), // out of order: expires first
+                at(12.0, Op::Add, Friendship(7, 8)),
+                i(14.0, 5, 6),
+                i(15.0, 1, 2), // passes 3 + 10 only
+                i(15.5, 9, 9),
+            ],
+        );
+        let gone = |t, u, v| at(t, Op::Remove, Interaction(u, v, 1));
+        assert_eq!(
+            out,
+            vec![
+                i(5.0, 1, 2),
+                i(3.0, 3, 4),
+                at(12.0, Op::Add, Friendship(7, 8)),
+                gone(13.0, 3, 4),
+                i(14.0, 5, 6),
+                // 15 does not pass 5 + 10: only 15.5 does.
+                i(15.0, 1, 2),
+                gone(15.0, 1, 2),
+                i(15.5, 9, 9),
+            ]
+        );
+        assert_eq!(w.len(), 3);
+    }
+
+    #[test]
+    fn untimed_and_other_events_never_expire_and_do_not_move_the_clock() {
+        use EventKind::*;
+        let mut w = Window::new(1.0);
+        let untimed = Event {
+            time: None,
+            op: Op::Add,
+            kind: Interaction(1, 2, 3),
+        };
+        let out = run(
+            &mut w,
+            &[
+                untimed,
+                at(0.0, Op::Add, Adopter(5, None)),
+                at(0.0, Op::Remove, Interaction(1, 2, 1)),
+                at(100.0, Op::Add, Friendship(1, 2)),
+            ],
+        );
+        assert_eq!(out.len(), 4);
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn equal_expiry_times_leave_in_arrival_order_and_the_window_round_trips() {
+        let mut w = Window::new(2.0);
+        let i = |u| at(1.0, Op::Add, EventKind::Interaction(u, 0, 1));
+        run(&mut w, &[i(3), i(1), i(2)]);
+        let json = serde_json::to_string(&w).unwrap();
+        let mut back: Window = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        let out = run(&mut back, &[at(9.0, Op::Add, EventKind::Friendship(1, 2))]);
+        let us: Vec<_> = out[..3]
+            .iter()
+            .map(|e| match e.kind {
+                EventKind::Interaction(u, _, _) => u,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(us, vec![3, 1, 2]);
+    }
+}

@@ -1,10 +1,11 @@
 //! The command line: raw flags (clap) turned into validated settings, so the rest of the
 //! program never sees a half-parsed option.
 //!
-//! [`JobArgs`] holds every flag that says what to compute and how to emit it, apart from the input
-//! files, so that other subcommands can flatten it in and share it.
+//! `run` and `follow` share every flag that says what to compute and how to emit it
+//! ([`JobArgs`], flattened into both); each adds only what is its own.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -30,6 +31,11 @@ pub enum Command {
     // The cluster flags take `-h`, so help is `--help` only.
     #[command(disable_help_flag = true)]
     Run(RunArgs),
+    /// Like `run`, but on a log that grows: process the events already in LOG, then wait for
+    /// appended lines (as `tail -F` does, through truncation and rotation) and keep emitting.
+    /// With `--state DIR`, a restart resumes where the last one stopped.
+    #[command(disable_help_flag = true)]
+    Follow(FollowArgs),
 }
 
 /// `cimflow run`.
@@ -49,8 +55,31 @@ pub struct RunArgs {
     pub job: JobArgs,
 }
 
-/// The flags that say what to compute and how to emit it: the model, the selection, the epochs
-/// and the output.
+/// `cimflow follow`.
+#[derive(Debug, Args)]
+pub struct FollowArgs {
+    /// The event log to follow (cimflow's event lines, or SNAP temporal `SRC TGT T` lines). It
+    /// need not exist yet.
+    #[arg(value_name = "LOG")]
+    pub log: PathBuf,
+    /// An initial graph (epoch 0), as for `run`; read only on a fresh start, not on a resume.
+    #[arg(long, value_name = "FILE")]
+    pub graph: Option<PathBuf>,
+    /// Initial adopters, as for `run`; read only on a fresh start, not on a resume.
+    #[arg(long, value_name = "FILE")]
+    pub adopters: Option<PathBuf>,
+    /// Close the epoch in progress once the log has been quiet this long (`200ms`, `1s`, ...).
+    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    pub idle: Duration,
+    /// Keep a checkpoint here, and resume from it when it exists.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// What to compute and how to emit it.
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+/// The flags `run` and `follow` share: the model, the selection, the epochs and the output.
 #[derive(Debug, Args)]
 pub struct JobArgs {
     /// Each line of the graph is a friendship (both arcs) rather than one arc.
@@ -157,6 +186,16 @@ fn parse_span(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A wall-clock duration (`--idle`): at least one millisecond.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let x = parse_seconds(s)?;
+    if (1e-3..=86_400.0).contains(&x) {
+        Ok(Duration::from_secs_f64(x))
+    } else {
+        Err(format!("`{s}` is not between 1ms and 1d"))
+    }
+}
+
 impl JobArgs {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
@@ -207,5 +246,26 @@ mod tests {
         assert!(parse_seconds("d").is_err());
         assert!(parse_seconds("-5s").is_err());
         assert!(parse_span("0s").is_err());
+        assert_eq!(parse_duration("50ms"), Ok(Duration::from_millis(50)));
+        assert!(parse_duration("0.1ms").is_err());
+    }
+
+    #[test]
+    fn run_and_follow_share_their_flags() {
+        let cli = Cli::try_parse_from([
+            "cimflow", "follow", "log.txt", "-k", "3", "--window", "30d", "--idle", "50ms", "-w",
+            "2",
+        ])
+        .unwrap();
+        let Command::Follow(f) = cli.command else {
+            panic!("not follow")
+        };
+        assert_eq!(f.log, PathBuf::from("log.txt"));
+        assert_eq!(f.job.window, Some(30.0 * 86_400.0));
+        assert_eq!(f.idle, Duration::from_millis(50));
+        assert_eq!(f.job.workers, 2);
+        assert!(f.graph.is_none() && f.state.is_none());
+        // `run` still needs its graph and adopters.
+        assert!(Cli::try_parse_from(["cimflow", "run", "-k", "3"]).is_err());
     }
 }

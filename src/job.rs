@@ -181,6 +181,40 @@ impl<E: Engine> Session<E> {
         })
     }
 
+    /// Resumes from a checkpoint: takes `state`, the snapshot after epoch `next_epoch - 1` (its
+    /// pending changes must hold everything in it, as a restored [`State`]'s do), as the current
+    /// one, and computes its solution without emitting anything. That loads the engine and
+    /// restores the recommendations last emitted: the solution is a pure function of the snapshot
+    /// (SPEC §3), so they are exactly those the interrupted run had emitted after that epoch, and
+    /// the next epoch emits the right changes. Only for a session that has run no epoch yet.
+    pub fn resume(&mut self, state: State, next_epoch: u64) -> Result<(), JobError> {
+        debug_assert_eq!(self.epoch, 0, "resuming a session that has already run");
+        self.state = state;
+        let solution = self.engine.epoch(&mut self.state, &self.cfg.params);
+        if self.cfg.verify {
+            verify(
+                next_epoch.saturating_sub(1),
+                &self.state,
+                &solution,
+                &self.cfg.params,
+            )?;
+        }
+        self.recommendations
+            .update(&solution, self.state.node_count());
+        self.epoch = next_epoch;
+        Ok(())
+    }
+
+    /// The recommendations last emitted: (adopter, friend, gain), by adopter and friend.
+    pub fn recommendations(&self) -> Vec<(Node, Node, f64)> {
+        self.recommendations.current()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &JobConfig {
+        &self.cfg
+    }
+
     /// The accepted state.
     pub fn state(&self) -> &State {
         &self.state

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod dataflows;
 pub mod engine;
 pub mod epochs;
+pub mod follow;
 pub mod input;
 pub mod job;
 pub mod model;

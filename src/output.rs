@@ -288,6 +288,30 @@ impl Output {
     }
 }
 
+/// The length of `DIR/changes.jsonl` (0 when missing), after cutting it back to `at_most` bytes
+/// when it is longer: a follower's first start that crashed leaves what it wrote after that.
+pub fn cut_log_to(dir: &Path, at_most: Option<u64>) -> Result<u64, OutputError> {
+    let path = dir.join("changes.jsonl");
+    let len = match fs::metadata(&path) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_err(&path, e)),
+    };
+    match at_most {
+        Some(keep) if keep < len => {
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| io_err(&path, e))?;
+            f.set_len(keep)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| io_err(&path, e))?;
+            Ok(keep)
+        }
+        _ => Ok(len),
+    }
+}
+
 /// What [`cut_log_after`] found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LogCut {

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use cimflow::follow::tail::{Next, Tail};
 use cimflow::input::{
     Diagnostics, Event, EventFormat, EventKind, InputError, Op, parse_line_bytes, read_adopters,
     read_events, read_graph,
@@ -313,6 +314,53 @@ proptest! {
                     prop_assert!((0.0..=1.0).contains(&p));
                 }
             }
+        }
+    }
+}
+
+/// Everything `tail` hands out until it goes idle, line by line.
+fn drain_tail(tail: &mut Tail, lines: &mut Vec<Vec<u8>>) {
+    loop {
+        match tail.poll().unwrap() {
+            Next::Idle => return,
+            Next::Line { bytes, .. } => lines.push(bytes.to_vec()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// However a log's bytes are split across writes, the follower hands out exactly its whole
+    /// lines, in order, never the unfinished last one; and no line it hands out panics a parser.
+    #[test]
+    fn the_tail_hands_out_whole_lines_however_they_are_written(
+        bytes in prop::collection::vec(prop_oneof![6 => any::<u8>(), 1 => Just(b'\n')], 0..3000),
+        mut cuts in prop::collection::vec(0usize..3000, 0..30),
+    ) {
+        let dir = TempDir::new().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, b"").unwrap();
+        let mut tail = Tail::new(&path, None);
+        let mut got = Vec::new();
+        cuts.push(bytes.len());
+        cuts.sort_unstable();
+        let mut at = 0;
+        for cut in cuts {
+            let cut = cut.min(bytes.len());
+            let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+            f.write_all(&bytes[at..cut]).unwrap();
+            at = cut;
+            drain_tail(&mut tail, &mut got);
+        }
+        let mut want: Vec<Vec<u8>> = bytes.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        // The part after the last newline is unfinished.
+        want.pop();
+        prop_assert_eq!(&got, &want);
+        for line in &got {
+            let _ = parse_line_bytes(line, EventFormat::Log);
+            let _ = parse_line_bytes(line, EventFormat::Temporal);
         }
     }
 }

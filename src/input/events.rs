@@ -6,12 +6,14 @@
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use super::diagnostics::{Diagnostics, InputError};
 use super::lines::{decode_line, digits, fields, for_each_line, need, node};
 use super::{Event, EventKind, Op};
 
 /// How an event file is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventFormat {
     /// The event log: `[T] ± kind ...`.
     Log,

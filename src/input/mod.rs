@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::Node;
 
 pub mod adopters;
@@ -23,7 +25,7 @@ pub use graph::read_graph;
 pub use window::Window;
 
 /// Adding or taking back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     /// `+`
     Add,
@@ -32,7 +34,7 @@ pub enum Op {
 }
 
 /// What an event is about (SPEC §4).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EventKind {
     /// `f U V`: the friendship U–V, both arcs.
     Friendship(Node, Node),
@@ -45,7 +47,7 @@ pub enum EventKind {
 }
 
 /// One line of the event log.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// The event time in seconds, when the line carries one.
     pub time: Option<f64>,

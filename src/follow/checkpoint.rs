@@ -1,0 +1,609 @@
+//! Restarting without loss: how far the log was read, and what is needed to go on from there.
+//!
+//! # Checkpoint, not replay
+//!
+//! A deterministic replay (re-read the log up to the recorded offset and rebuild the state) would
+//! need the whole log still to be there. A followed log is rotated and truncated under us: the
+//! events of a file rotated away last week are gone, but the state they built is not. So the
+//! accepted state itself is kept. The selection need not be: it is a pure function of the
+//! snapshot (SPEC §3), so a resumed [`crate::job::Session`] recomputes it, and with it the
+//! recommendations last emitted, from the restored state alone.
+//!
+//! # Files in the state directory
+//!
+//! - `checkpoint.json`: a snapshot: the settings the state was built under, the [`Mark`] (epoch,
+//!   log position, bad lines so far), the accepted [`State`] and the `--window`'s pending
+//!   expiries. Replaced atomically: written to `checkpoint.json.tmp`, fsynced, renamed over, the
+//!   directory fsynced.
+//! - `journal.jsonl`: one line per epoch since the snapshot: its [`Mark`] and the log events it
+//!   read. Appended and fsynced after each epoch. Replaying these through the window onto the
+//!   snapshot's state rebuilds the state after the last of them, exactly: state and window are
+//!   functions of the event sequence, and [`Window`] and [`State`] are the same code live and on
+//!   replay.
+//!
+//! Writing the whole state after every epoch would cost as much as the graph every epoch; the
+//! journal costs as much as the epoch. Once the journal has grown larger than the snapshot (and
+//! past 256 KiB), the next epoch writes a new snapshot and empties the journal, so the bytes
+//! written stay within a small multiple of the events read.
+//!
+//! - `start.json`: on a first start, before epoch 0 is emitted, the length of the output
+//!   directory's change log. Without a snapshot it tells a restart where the crashed first start
+//!   began writing, so that its epoch 0 is not in the log twice. Removed with the first snapshot.
+//!
+//! A crash can leave a torn last journal line: it was never acknowledged, its epoch counts as not
+//! done and the line is cut off on opening. A crash between renaming a new snapshot and emptying
+//! the journal leaves lines of epochs the snapshot already holds: they are skipped. Anything else
+//! that does not fit (a torn line before the last, a gap in the epochs, other settings) is an
+//! error: a checkpoint is never silently half used.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::tail::Position;
+use crate::input::{Event, EventFormat, Window};
+use crate::job::JobConfig;
+use crate::model::Model;
+use crate::state::State;
+
+/// The version of the files' layout.
+const VERSION: u32 = 1;
+
+/// The journal may grow to this size before it is folded into a snapshot, however small that is.
+const JOURNAL_MIN: u64 = 256 * 1024;
+
+/// What the state depends on besides the events: a checkpoint is only resumed under the same.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// `--model`.
+    pub model: Model,
+    /// `-k`.
+    pub k: u32,
+    /// `--epsilon`.
+    pub epsilon: f64,
+    /// `--delta`.
+    pub delta: Option<f64>,
+    /// `--seed`.
+    pub seed: u64,
+    /// `--window`, in seconds.
+    pub window: Option<f64>,
+}
+
+impl Settings {
+    /// The settings of a job.
+    pub fn of(cfg: &JobConfig) -> Settings {
+        Settings {
+            model: cfg.model,
+            k: cfg.k,
+            epsilon: cfg.params.epsilon,
+            delta: cfg.params.delta,
+            seed: cfg.params.seed,
+            window: cfg.window,
+        }
+    }
+
+    /// The first setting that differs from `other`, as (flag, this, other).
+    fn differs(&self, other: &Settings) -> Option<(&'static str, String, String)> {
+        let pairs = [
+            (
+                "--model",
+                format!("{:?}", self.model),
+                format!("{:?}", other.model),
+            ),
+            ("-k", self.k.to_string(), other.k.to_string()),
+            (
+                "--epsilon",
+                self.epsilon.to_string(),
+                other.epsilon.to_string(),
+            ),
+            (
+                "--delta",
+                format!("{:?}", self.delta),
+                format!("{:?}", other.delta),
+            ),
+            ("--seed", self.seed.to_string(), other.seed.to_string()),
+            (
+                "--window",
+                format!("{:?}", self.window),
+                format!("{:?}", other.window),
+            ),
+        ];
+        pairs.into_iter().find(|(_, a, b)| a != b)
+    }
+}
+
+/// Where an epoch left the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The epoch just emitted.
+    pub epoch: u64,
+    /// Bad lines skipped so far.
+    pub skipped: u64,
+    /// How far the log was consumed; `None` before any of it was.
+    pub position: Option<Position>,
+    /// The format of the file being read, once known.
+    pub format: Option<EventFormat>,
+}
+
+/// What a restart goes on from.
+#[derive(Debug)]
+pub struct Restored {
+    /// Where the last recorded epoch left the log.
+    pub mark: Mark,
+    /// The accepted state after that epoch.
+    pub state: State,
+    /// The window after that epoch.
+    pub window: Option<Window>,
+}
+
+/// Why the state directory could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// Reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+    /// A file holds something this version did not write.
+    #[error("{path}: {problem} (remove the state directory to start afresh)")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The checkpoint was made under other settings.
+    #[error("{dir}: the checkpoint was made with {flag} {was}, not {now}")]
+    Settings {
+        /// The state directory.
+        dir: String,
+        /// The flag that differs.
+        flag: &'static str,
+        /// Its value in the checkpoint.
+        was: String,
+        /// Its value now.
+        now: String,
+    },
+}
+
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    version: u32,
+    settings: &'a Settings,
+    mark: &'a Mark,
+    window: Option<&'a Window>,
+    state: &'a State,
+}
+
+#[derive(Deserialize)]
+struct SnapshotIn {
+    version: u32,
+    settings: Settings,
+    mark: Mark,
+    window: Option<Window>,
+    state: State,
+}
+
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    mark: &'a Mark,
+    events: &'a [Event],
+}
+
+#[derive(Serialize, Deserialize)]
+struct Start {
+    changes_len: u64,
+}
+
+#[derive(Deserialize)]
+struct RecordIn {
+    mark: Mark,
+    events: Vec<Event>,
+}
+
+/// The state directory, open for recording.
+pub struct Checkpoints {
+    dir: PathBuf,
+    settings: Settings,
+    journal: File,
+    journal_path: PathBuf,
+    journal_len: u64,
+    /// The size of the current snapshot; `None` while there is none.
+    snapshot_len: Option<u64>,
+}
+
+impl Checkpoints {
+    /// Opens `dir` (creating it), and loads what it holds: `None` on a first start.
+    pub fn open(
+        dir: &Path,
+        settings: Settings,
+    ) -> Result<(Checkpoints, Option<Restored>), CheckpointError> {
+        fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let snapshot_path = dir.join("checkpoint.json");
+        let journal_path = dir.join("journal.jsonl");
+        let snapshot = match fs::read(&snapshot_path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_err(&snapshot_path, e)),
+        };
+        let mut journal = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&journal_path)
+            .map_err(|e| io_err(&journal_path, e))?;
+        let mut text = Vec::new();
+        journal
+            .read_to_end(&mut text)
+            .map_err(|e| io_err(&journal_path, e))?;
+        let mut store = Checkpoints {
+            dir: dir.to_path_buf(),
+            settings,
+            journal,
+            journal_path,
+            journal_len: text.len() as u64,
+            snapshot_len: snapshot.as_ref().map(|s| s.len() as u64),
+        };
+        let Some(snapshot) = snapshot else {
+            // No snapshot: whatever a journal holds belongs to no checkpoint.
+            store.truncate_journal(0)?;
+            return Ok((store, None));
+        };
+        let corrupt = |path: &Path, problem: String| CheckpointError::Corrupt {
+            path: path.display().to_string(),
+            problem,
+        };
+        let s: SnapshotIn = serde_json::from_slice(&snapshot)
+            .map_err(|e| corrupt(&snapshot_path, e.to_string()))?;
+        if s.version != VERSION {
+            return Err(corrupt(
+                &snapshot_path,
+                format!("layout version {}, not {VERSION}", s.version),
+            ));
+        }
+        if let Some((flag, was, now)) = s.settings.differs(&store.settings) {
+            return Err(CheckpointError::Settings {
+                dir: dir.display().to_string(),
+                flag,
+                was,
+                now,
+            });
+        }
+        let mut restored = Restored {
+            mark: s.mark,
+            state: s.state,
+            window: s.window,
+        };
+        // Replay the journal: whole lines only, each the next epoch.
+        let mut start = 0;
+        while start < text.len() {
+            let Some(len) = text[start..].iter().position(|&b| b == b'\n') else {
+                break; // torn: never acknowledged
+            };
+            let line = &text[start..start + len];
+            let record: RecordIn = match serde_json::from_slice(line) {
+                Ok(r) => r,
+                Err(_) if start + len + 1 == text.len() => break, // torn, newline and all
+                Err(e) => {
+                    return Err(corrupt(
+                        &store.journal_path,
+                        format!("at byte {start}: {e}"),
+                    ));
+                }
+            };
+            let next = restored.mark.epoch + 1;
+            if record.mark.epoch >= next {
+                if record.mark.epoch != next {
+                    return Err(corrupt(
+                        &store.journal_path,
+                        format!("epoch {} follows epoch {}", record.mark.epoch, next - 1),
+                    ));
+                }
+                replay(&mut restored, &record.events);
+                restored.mark = record.mark;
+            }
+            start += len + 1;
+        }
+        store.truncate_journal(start as u64)?;
+        Ok((store, Some(restored)))
+    }
+
+    /// On a first start: the change log's length when the last first start began, if that one
+    /// stopped before its first snapshot.
+    pub fn interrupted_start(&self) -> Result<Option<u64>, CheckpointError> {
+        let path = self.dir.join("start.json");
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice::<Start>(&bytes)
+                .map(|s| Some(s.changes_len))
+                .map_err(|e| CheckpointError::Corrupt {
+                    path: path.display().to_string(),
+                    problem: e.to_string(),
+                }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    /// On a first start, before epoch 0 is emitted: records the change log's length.
+    pub fn begin(&mut self, changes_len: u64) -> Result<(), CheckpointError> {
+        let bytes = serde_json::to_vec(&Start { changes_len }).expect("serialising to memory");
+        write_atomically(&self.dir, &self.dir.join("start.json"), &bytes)
+    }
+
+    /// Records the state after an epoch, whose output must already be flushed: `mark` says where
+    /// the epoch left the log, `log_events` are the log events it read (expiries not included),
+    /// `state` and `window` are the state after it. Appends to the journal, or writes a snapshot
+    /// and empties the journal when there is no snapshot yet or the journal has outgrown it.
+    pub fn record(
+        &mut self,
+        mark: &Mark,
+        log_events: &[Event],
+        state: &State,
+        window: Option<&Window>,
+    ) -> Result<(), CheckpointError> {
+        let mut line = serde_json::to_vec(&RecordOut {
+            mark,
+            events: log_events,
+        })
+        .expect("serialising to memory cannot fail");
+        line.push(b'\n');
+        let grown = self.journal_len + line.len() as u64;
+        match self.snapshot_len {
+            Some(snapshot) if grown <= snapshot.max(JOURNAL_MIN) => {
+                self.journal
+                    .write_all(&line)
+                    .and_then(|()| self.journal.sync_data())
+                    .map_err(|e| io_err(&self.journal_path, e))?;
+                self.journal_len = grown;
+                Ok(())
+            }
+            _ => self.snapshot(mark, state, window),
+        }
+    }
+
+    fn snapshot(
+        &mut self,
+        mark: &Mark,
+        state: &State,
+        window: Option<&Window>,
+    ) -> Result<(), CheckpointError> {
+        let bytes = serde_json::to_vec(&SnapshotOut {
+            version: VERSION,
+            settings: &self.settings,
+            mark,
+            window,
+            state,
+        })
+        .expect("serialising to memory cannot fail");
+        write_atomically(&self.dir, &self.dir.join("checkpoint.json"), &bytes)?;
+        if self.snapshot_len.is_none() {
+            let start = self.dir.join("start.json");
+            match fs::remove_file(&start) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(&start, e)),
+                _ => {}
+            }
+        }
+        self.snapshot_len = Some(bytes.len() as u64);
+        // Lines left here if this stops now hold epochs the snapshot has: they are skipped.
+        self.truncate_journal(0)
+    }
+
+    fn truncate_journal(&mut self, len: u64) -> Result<(), CheckpointError> {
+        if len == self.journal_len {
+            return Ok(());
+        }
+        self.journal
+            .set_len(len)
+            .and_then(|()| self.journal.seek(SeekFrom::End(0)).map(drop))
+            .and_then(|()| self.journal.sync_all())
+            .map_err(|e| io_err(&self.journal_path, e))?;
+        self.journal_len = len;
+        Ok(())
+    }
+}
+
+/// Writes `path` (in `dir`) so that it holds the old bytes or the new ones, never a mixture.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .map_err(|e| io_err(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
+    sync_dir(dir).map_err(|e| io_err(dir, e))
+}
+
+/// Applies one journaled epoch's log events, through the window, as the live run did.
+fn replay(restored: &mut Restored, events: &[Event]) {
+    let state = &mut restored.state;
+    for &event in events {
+        match &mut restored.window {
+            Some(w) => w.push(event, |e| {
+                state.apply(&e);
+            }),
+            None => {
+                state.apply(&event);
+            }
+        }
+    }
+    // The pending changes keep accumulating on top of the snapshot's (its whole content): the
+    // resumed engine starts empty and must be fed all of it, net.
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+fn io_err(path: &Path, source: io::Error) -> CheckpointError {
+    CheckpointError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{EventKind, Op};
+    use crate::model::Model;
+
+    fn settings() -> Settings {
+        Settings {
+            model: Model::Wc,
+            k: 2,
+            epsilon: 0.1,
+            delta: None,
+            seed: 7,
+            window: Some(10.0),
+        }
+    }
+
+    fn mark(epoch: u64) -> Mark {
+        Mark {
+            epoch,
+            skipped: epoch,
+            position: None,
+            format: Some(EventFormat::Temporal),
+        }
+    }
+
+    fn i(t: f64, u: u64, v: u64) -> Event {
+        Event {
+            time: Some(t),
+            op: Op::Add,
+            kind: EventKind::Interaction(u, v, 1),
+        }
+    }
+
+    /// Runs `epochs` live (window, then state) and records each; returns the final state's JSON.
+    fn live(store: &mut Checkpoints, epochs: &[Vec<Event>]) -> String {
+        let mut state = State::new(Model::Wc, 2);
+        let mut window = Window::new(10.0);
+        store.record(&mark(0), &[], &state, Some(&window)).unwrap();
+        for (e, events) in epochs.iter().enumerate() {
+            for &event in events {
+                window.push(event, |x| {
+                    state.apply(&x);
+                });
+            }
+            state.take_delta();
+            store
+                .record(&mark(e as u64 + 1), events, &state, Some(&window))
+                .unwrap();
+        }
+        serde_json::to_string(&state).unwrap()
+    }
+
+    fn epochs(n: usize) -> Vec<Vec<Event>> {
+        (0..n)
+            .map(|e| {
+                (0..5)
+                    .map(|j| i((e * 5 + j) as f64, j as u64, e as u64 % 3 + 10))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_restart_gets_the_state_after_the_last_recorded_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, none) = Checkpoints::open(dir.path(), settings()).unwrap();
+        assert!(none.is_none());
+        let want = live(&mut store, &epochs(6));
+        drop(store);
+        let (_, restored) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let r = restored.unwrap();
+        assert_eq!(r.mark, mark(6));
+        assert_eq!(serde_json::to_string(&r.state).unwrap(), want);
+        // Times 0..=29: those with t + 10 < 29 have expired, on replay as live; 19..=29 wait.
+        assert_eq!(r.window.unwrap().len(), 11);
+    }
+
+    #[test]
+    fn a_torn_journal_line_is_an_epoch_not_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let at5 = live(&mut store, &epochs(5));
+        drop(store);
+        let journal = dir.path().join("journal.jsonl");
+        let text = fs::read(&journal).unwrap();
+        // Half of epoch 6's line, as a crash mid-append leaves it.
+        let mut torn = text.clone();
+        torn.extend_from_slice(&text[..text.len() / 8]);
+        fs::write(&journal, &torn).unwrap();
+        let (mut store, r) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let r = r.unwrap();
+        assert_eq!(r.mark.epoch, 5);
+        assert_eq!(serde_json::to_string(&r.state).unwrap(), at5);
+        // The torn bytes are gone, so the next record starts a line of its own.
+        assert_eq!(fs::read(&journal).unwrap(), text);
+        store
+            .record(&mark(6), &[], &r.state, r.window.as_ref())
+            .unwrap();
+        drop(store);
+        let (_, r) = Checkpoints::open(dir.path(), settings()).unwrap();
+        assert_eq!(r.unwrap().mark.epoch, 6);
+    }
+
+    #[test]
+    fn the_journal_is_folded_into_a_snapshot_once_it_outgrows_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let many: Vec<Vec<Event>> = (0..40)
+            .map(|e| {
+                (0..200)
+                    .map(|j| i((e * 200 + j) as f64, j, 1_000 + j))
+                    .collect()
+            })
+            .collect();
+        let want = live(&mut store, &many);
+        let journal = fs::metadata(dir.path().join("journal.jsonl"))
+            .unwrap()
+            .len();
+        assert!(journal <= JOURNAL_MIN, "{journal}");
+        drop(store);
+        let (_, r) = Checkpoints::open(dir.path(), settings()).unwrap();
+        assert_eq!(serde_json::to_string(&r.unwrap().state).unwrap(), want);
+    }
+
+    #[test]
+    fn leftover_lines_are_skipped_but_gaps_and_other_settings_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Checkpoints::open(dir.path(), settings()).unwrap();
+        live(&mut store, &epochs(3));
+        drop(store);
+        let journal = dir.path().join("journal.jsonl");
+        let text = fs::read_to_string(&journal).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // A snapshot renamed in but the journal not emptied: epochs 1..3 again, then 4 is fine.
+        fs::write(&journal, format!("{}\n{text}", lines[0])).unwrap();
+        let (_, r) = Checkpoints::open(dir.path(), settings()).unwrap();
+        assert_eq!(r.unwrap().mark.epoch, 3);
+        // A missing epoch is not.
+        fs::write(&journal, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
+        let err = Checkpoints::open(dir.path(), settings()).err().unwrap();
+        assert!(err.to_string().contains("epoch 3 follows epoch 1"), "{err}");
+        fs::write(&journal, &text).unwrap();
+        let other = Settings {
+            seed: 8,
+            ..settings()
+        };
+        let err = Checkpoints::open(dir.path(), other).err().unwrap();
+        assert!(err.to_string().contains("--seed 7, not 8"), "{err}");
+    }
+}

@@ -1,0 +1,426 @@
+//! `cimflow follow`: keep the recommendations current while other programs append to an event log.
+//!
+//! The loop, on the worker that drives the engine:
+//!
+//! 1. Start: resume from the checkpoint in `--state DIR` if there is one (restore the state, cut
+//!    the change log back to the checkpoint's epoch, recompute the recommendations), else read the
+//!    initial graph and adopters and emit them as epoch 0.
+//! 2. Read whole lines from the log ([`tail`]), parse them in the format of the file's first data
+//!    line, and gather the events into an epoch ([`crate::epochs`]): it closes after `--batch`
+//!    events, at an `--every` boundary, when the log has been quiet for `--idle`, and at a
+//!    truncation or rotation (so that a checkpoint never spans two files).
+//! 3. After each epoch's output has been flushed (and the change log fsynced), record the
+//!    checkpoint ([`checkpoint`]): where the epoch left the log, with what it takes to go on.
+//! 4. On SIGINT or SIGTERM (`stop`), stop between epochs. With `--state`, events read but not yet
+//!    in an emitted epoch are left to the next start, which reads them again from the
+//!    checkpoint's position: the epochs a restarted follower emits are the ones an uninterrupted
+//!    one would have. Without `--state` nothing would resume them, so they are processed first.
+//!
+//! A SIGKILL at any moment loses nothing either: the log is only ever consumed up to the last
+//! recorded epoch, and an epoch emitted but not recorded is emitted again, identically, after the
+//! restart (its first copy is cut from the change log).
+
+pub mod checkpoint;
+pub mod status;
+pub mod tail;
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::engine::Engine;
+use crate::epochs::Batcher;
+use crate::input::lines::decode_line;
+use crate::input::{
+    Diagnostics, Event, EventFormat, Initial, InputError, LineError, Window, detect_format,
+    read_initial,
+};
+use crate::job::{JobError, Session};
+use crate::output::{Format, Output, Summary, cut_log_after, cut_log_to};
+use checkpoint::{CheckpointError, Checkpoints, Mark, Settings};
+use status::{Figures, Status};
+use tail::{MAX_LINE, Next, Notice, Position, Tail};
+
+/// What `follow` reads and writes, besides the job's settings.
+#[derive(Clone, Debug)]
+pub struct FollowConfig {
+    /// The log to follow.
+    pub log: PathBuf,
+    /// The initial graph, read on a fresh start only.
+    pub graph: Option<PathBuf>,
+    /// Read the graph's lines as friendships.
+    pub undirected: bool,
+    /// Read the graph's third column as interaction counts.
+    pub weights: bool,
+    /// The initial adopters, read on a fresh start only.
+    pub adopters: Option<PathBuf>,
+    /// The one set of the adopter file to use.
+    pub adopter_set: Option<usize>,
+    /// Close the epoch in progress after the log has been quiet this long.
+    pub idle: Duration,
+    /// The state directory (checkpoints), if any.
+    pub state: Option<PathBuf>,
+    /// The output directory, if any.
+    pub output: Option<PathBuf>,
+    /// The format on stdout.
+    pub format: Format,
+    /// Stop at the first bad line.
+    pub strict: bool,
+    /// How often to print the status line.
+    pub status_every: Duration,
+}
+
+/// Why following stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// Emitting failed (including a closed stdout), or `--verify` found a difference.
+    #[error(transparent)]
+    Job(#[from] JobError),
+    /// The initial files could not be read, or a bad line under `--strict`.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The state directory could not be used.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The log could not be read.
+    #[error("{file}: {source}")]
+    Log {
+        /// The log.
+        file: String,
+        /// What the operating system said.
+        source: io::Error,
+    },
+}
+
+/// What a follower did, for the line it prints when it stops.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// The checkpoint's epoch, when it resumed from one.
+    pub resumed_after: Option<u64>,
+    /// Epochs emitted after the first (epoch 0, or the resumed one).
+    pub epochs: u64,
+    /// Log events in those epochs.
+    pub events: u64,
+    /// From the start of following to the end of the last epoch.
+    pub busy: Duration,
+    /// The latency of each of those epochs, in milliseconds.
+    pub latencies_ms: Vec<f64>,
+    /// The last summary emitted.
+    pub last: Option<Summary>,
+}
+
+/// Follows `cfg.log` with `session` until `stop` is raised (then returns normally) or an error.
+pub fn follow<E: Engine>(
+    session: &mut Session<E>,
+    cfg: &FollowConfig,
+    stop: &AtomicBool,
+) -> Result<Report, FollowError> {
+    let job = session.config().clone();
+    let (mut store, restored) = match &cfg.state {
+        Some(dir) => {
+            let (store, restored) = Checkpoints::open(dir, Settings::of(&job))?;
+            (Some(store), restored)
+        }
+        None => (None, None),
+    };
+    if let Some(dir) = &cfg.output {
+        align_change_log(dir, store.as_mut(), restored.as_ref().map(|r| r.mark.epoch))?;
+    }
+    let out = Output::new(cfg.format, cfg.output.as_deref()).map_err(JobError::from)?;
+    let mut f = Follower {
+        cfg,
+        session,
+        out,
+        store,
+        diag: Diagnostics::new(cfg.strict),
+        tail: Tail::new(&cfg.log, None),
+        format: None,
+        batcher: Batcher::new(job.batch, job.every, job.window.map(Window::new)),
+        logged: Vec::new(),
+        report: Report::default(),
+        started: Instant::now(),
+        status: Status::new(cfg.status_every),
+    };
+    match restored {
+        Some(r) => {
+            eprintln!(
+                "cimflow: resuming after epoch {} from {}",
+                r.mark.epoch,
+                cfg.state
+                    .as_ref()
+                    .map_or(String::new(), |d| d.display().to_string())
+            );
+            f.report.resumed_after = Some(r.mark.epoch);
+            f.diag.skipped = r.mark.skipped;
+            f.session.resume(r.state, r.mark.epoch + 1)?;
+            f.out
+                .restore_current(&f.session.recommendations())
+                .map_err(JobError::from)?;
+            f.tail = Tail::new(&cfg.log, r.mark.position);
+            f.format = r.mark.format;
+            f.batcher = Batcher::new(job.batch, job.every, r.window);
+        }
+        None => {
+            let initial = Initial {
+                graph: cfg.graph.as_deref(),
+                undirected: cfg.undirected,
+                weights: cfg.weights,
+                adopters: cfg.adopters.as_deref(),
+                adopter_set: cfg.adopter_set,
+            };
+            let events = read_initial(&initial, &mut f.diag)?;
+            let summary = f.session.epoch(&events, f.diag.skipped, &mut f.out)?;
+            f.report.last = Some(summary);
+            f.record(None)?;
+        }
+    }
+    f.started = Instant::now();
+    f.run(stop)?;
+    Ok(f.report)
+}
+
+/// Makes the change log in `dir` end where the checkpoint does, before it is reopened: on a
+/// resume after `epoch`, drop the records of later epochs (the resumed run emits them again); on
+/// a first start with a state directory, drop what a first start cut short before its first
+/// checkpoint wrote (its epoch 0 comes again).
+fn align_change_log(
+    dir: &std::path::Path,
+    store: Option<&mut Checkpoints>,
+    epoch: Option<u64>,
+) -> Result<(), FollowError> {
+    let log = dir.join("changes.jsonl");
+    match (store, epoch) {
+        (Some(_), Some(epoch)) => {
+            let cut = cut_log_after(dir, epoch).map_err(JobError::from)?;
+            if cut.dropped > 0 {
+                eprintln!(
+                    "cimflow: {}: dropped {} records of epochs after {epoch}, which come again",
+                    log.display(),
+                    cut.dropped,
+                );
+            }
+            if cut.last_epoch < Some(epoch) {
+                eprintln!(
+                    "cimflow: {}: ends before epoch {epoch}, the checkpoint's: epochs are missing",
+                    log.display(),
+                );
+            }
+        }
+        (Some(store), None) => {
+            let len = cut_log_to(dir, None).map_err(JobError::from)?;
+            if let Some(start) = store.interrupted_start()?
+                && start < len
+            {
+                cut_log_to(dir, Some(start)).map_err(JobError::from)?;
+                eprintln!(
+                    "cimflow: {}: dropped what an interrupted first start wrote",
+                    log.display()
+                );
+                store.begin(start)?;
+            } else {
+                store.begin(len)?;
+            }
+        }
+        (None, _) => {}
+    }
+    Ok(())
+}
+
+/// A line, parsed, or what came instead.
+enum Item {
+    Event(Event),
+    Bad(u64, String),
+    Nothing,
+    Notice(Notice),
+    Idle,
+}
+
+/// The follow loop's state.
+struct Follower<'a, E: Engine> {
+    cfg: &'a FollowConfig,
+    session: &'a mut Session<E>,
+    out: Output,
+    store: Option<Checkpoints>,
+    diag: Diagnostics,
+    tail: Tail,
+    /// The format of the file being read, from its first data line.
+    format: Option<EventFormat>,
+    batcher: Batcher,
+    /// The log events of the epoch being gathered, for the journal.
+    logged: Vec<Event>,
+    report: Report,
+    started: Instant,
+    status: Status,
+}
+
+impl<E: Engine> Follower<'_, E> {
+    fn run(&mut self, stop: &AtomicBool) -> Result<(), FollowError> {
+        let poll = (self.cfg.idle / 4).clamp(Duration::from_millis(1), Duration::from_millis(25));
+        let mut last_data = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            let before = self.tail.position();
+            let item = self.next_item()?;
+            if matches!(item, Item::Event(_) | Item::Bad(..) | Item::Nothing) {
+                last_data = Instant::now();
+            }
+            match item {
+                Item::Event(event) => {
+                    if self.batcher.closes_before(&event) {
+                        self.close(before)?;
+                    }
+                    self.batcher.push(event);
+                    self.logged.push(event);
+                    if self.batcher.is_full() {
+                        self.close(self.tail.position())?;
+                    }
+                }
+                Item::Bad(line, problem) => {
+                    let e = LineError {
+                        file: self.cfg.log.display().to_string(),
+                        line,
+                        problem,
+                    };
+                    if let Err(e) = self.diag.bad_line(e) {
+                        self.finish(before)?;
+                        return Err(e.into());
+                    }
+                }
+                Item::Nothing => {}
+                Item::Notice(notice) => {
+                    eprintln!("cimflow: {}: {notice}", self.cfg.log.display());
+                    if notice.switches() {
+                        if !self.batcher.is_empty() {
+                            self.close(self.tail.position())?;
+                        }
+                        self.format = None;
+                    }
+                }
+                Item::Idle => {
+                    if !self.batcher.is_empty() && last_data.elapsed() >= self.cfg.idle {
+                        self.close(self.tail.position())?;
+                    } else {
+                        std::thread::sleep(poll);
+                    }
+                    self.status_line();
+                }
+            }
+        }
+        self.finish(self.tail.position())
+    }
+
+    /// Reads the next line and parses it.
+    fn next_item(&mut self) -> Result<Item, FollowError> {
+        let next = self.tail.poll().map_err(|source| FollowError::Log {
+            file: self.cfg.log.display().to_string(),
+            source,
+        })?;
+        Ok(match next {
+            Next::Line {
+                bytes,
+                number,
+                terminated,
+            } => match parse(bytes, &mut self.format) {
+                Ok(Some(event)) => Item::Event(event),
+                Ok(None) => Item::Nothing,
+                Err(problem) if terminated => Item::Bad(number, problem),
+                Err(problem) => Item::Bad(
+                    number,
+                    format!(
+                        "{problem} (truncated last line: no newline before the file was replaced)"
+                    ),
+                ),
+            },
+            Next::TooLong { number } => {
+                Item::Bad(number, format!("line longer than {MAX_LINE} bytes"))
+            }
+            Next::Notice(n) => Item::Notice(n),
+            Next::Idle => Item::Idle,
+        })
+    }
+
+    /// On stopping: without a checkpoint to resume them from, the events gathered so far are
+    /// processed now; with one, they stay in the log for the next start.
+    fn finish(&mut self, position: Option<Position>) -> Result<(), FollowError> {
+        if self.store.is_none() && !self.batcher.is_empty() {
+            self.close(position)?;
+        }
+        Ok(())
+    }
+
+    /// Emits the epoch gathered so far and records that the log is consumed up to `position`.
+    fn close(&mut self, position: Option<Position>) -> Result<(), FollowError> {
+        let events = self.batcher.take();
+        let summary = self
+            .session
+            .epoch(&events, self.diag.skipped, &mut self.out)?;
+        self.report.epochs += 1;
+        self.report.events += self.logged.len() as u64;
+        self.report.latencies_ms.push(summary.latency_ms);
+        self.report.last = Some(summary);
+        self.record(position)?;
+        self.logged.clear();
+        self.report.busy = self.started.elapsed();
+        self.status_line();
+        Ok(())
+    }
+
+    /// Records the checkpoint after the epoch just emitted, when there is a state directory.
+    fn record(&mut self, position: Option<Position>) -> Result<(), FollowError> {
+        let Some(store) = &mut self.store else {
+            return Ok(());
+        };
+        // The change log must reach this epoch on disk before the checkpoint says it does.
+        self.out.sync().map_err(JobError::from)?;
+        let position = position
+            .map(|p| self.tail.with_context(p))
+            .transpose()
+            .map_err(|source| FollowError::Log {
+                file: self.cfg.log.display().to_string(),
+                source,
+            })?;
+        let mark = Mark {
+            epoch: self.session.next_epoch() - 1,
+            skipped: self.diag.skipped,
+            position,
+            format: self.format,
+        };
+        store.record(
+            &mark,
+            &self.logged,
+            self.session.state(),
+            self.batcher.window(),
+        )?;
+        Ok(())
+    }
+
+    fn status_line(&mut self) {
+        if !self.status.due() {
+            return;
+        }
+        let figures = Figures {
+            events: self.report.events,
+            epoch: self.session.next_epoch().saturating_sub(1),
+            theta: self.report.last.as_ref().map_or(0, |s| s.theta),
+            lag: self.tail.lag(),
+        };
+        eprintln!(
+            "cimflow: {}: {}",
+            self.cfg.log.display(),
+            self.status.line(&figures)
+        );
+    }
+}
+
+/// One line in the file's format, detected from its first data line if not known yet.
+fn parse(bytes: &[u8], format: &mut Option<EventFormat>) -> Result<Option<Event>, String> {
+    let text = decode_line(bytes)?;
+    let f = match *format {
+        Some(f) => f,
+        None => match detect_format(text) {
+            Some(f) => *format.insert(f),
+            None => return Ok(None),
+        },
+    };
+    f.parse(text)
+}

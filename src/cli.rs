@@ -196,6 +196,19 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+impl FollowArgs {
+    /// Checks what clap cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.log.extension().is_some_and(|e| e == "gz") {
+            return Err(format!(
+                "{}: a gzip stream cannot be followed line by line; decompress it first",
+                self.log.display()
+            ));
+        }
+        self.job.validate()
+    }
+}
+
 impl JobArgs {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {

@@ -115,7 +115,7 @@ fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
 }
 
 fn follow(args: FollowArgs) -> anyhow::Result<()> {
-    args.job.validate().map_err(anyhow::Error::msg)?;
+    args.validate().map_err(anyhow::Error::msg)?;
     // The first SIGINT or SIGTERM asks the loop to stop after the epoch in progress; a second
     // one, while it does, ends the process at once (exit status 1).
     let stop = Arc::new(AtomicBool::new(false));

@@ -22,9 +22,9 @@
 //!   replay.
 //!
 //! Writing the whole state after every epoch would cost as much as the graph every epoch; the
-//! journal costs as much as the epoch. Once the journal has grown larger than the snapshot (and
-//! past 256 KiB), the next epoch writes a new snapshot and empties the journal, so the bytes
-//! written stay within a small multiple of the events read.
+//! journal costs as much as the epoch. Once the journal would grow past twice the snapshot (and
+//! past 1 MiB), the epoch writes a new snapshot instead and empties the journal: the bytes written
+//! stay within 1.5 times the journal's, and a restart replays at most that much.
 //!
 //! - `start.json`: on a first start, before epoch 0 is emitted, the length of the output
 //!   directory's change log. Without a snapshot it tells a restart where the crashed first start
@@ -52,7 +52,7 @@ use crate::state::State;
 const VERSION: u32 = 1;
 
 /// The journal may grow to this size before it is folded into a snapshot, however small that is.
-const JOURNAL_MIN: u64 = 256 * 1024;
+const JOURNAL_MIN: u64 = 1 << 20;
 
 /// What the state depends on besides the events: a checkpoint is only resumed under the same.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -354,7 +354,7 @@ impl Checkpoints {
         line.push(b'\n');
         let grown = self.journal_len + line.len() as u64;
         match self.snapshot_len {
-            Some(snapshot) if grown <= snapshot.max(JOURNAL_MIN) => {
+            Some(snapshot) if grown <= (2 * snapshot).max(JOURNAL_MIN) => {
                 self.journal
                     .write_all(&line)
                     .and_then(|()| self.journal.sync_data())

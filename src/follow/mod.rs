@@ -195,9 +195,10 @@ fn align_change_log(
             let cut = cut_log_after(dir, epoch).map_err(JobError::from)?;
             if cut.dropped > 0 {
                 eprintln!(
-                    "cimflow: {}: dropped {} records of epochs after {epoch}, which come again",
+                    "cimflow: {}: dropped {} line{} of epochs after {epoch}, which come again",
                     log.display(),
                     cut.dropped,
+                    if cut.dropped == 1 { "" } else { "s" },
                 );
             }
             if cut.last_epoch < Some(epoch) {

@@ -9,7 +9,8 @@
 //! `follow`, whatever their epochs, apply the same sequence.
 //!
 //! Only timed interaction additions expire: friendships, arcs and adopters stay until the log
-//! removes them, and an interaction without a time never expires. An interaction that arrives
+//! removes them, and an interaction without a time never expires. Self-loops are not held: the
+//! state drops (and counts) them once, on arrival. An interaction that arrives
 //! already older than the window is applied and taken back before the next timed event.
 
 use std::cmp::Reverse;
@@ -82,6 +83,7 @@ impl Window {
         }
         if let (Some(t), Op::Add, EventKind::Interaction(u, v, n)) =
             (event.time, event.op, event.kind)
+            && u != v
         {
             self.queue.push(Reverse(Expiry {
                 at: (t + self.span).to_bits(),
@@ -162,7 +164,8 @@ mod tests {
                 i(15.5, 9, 9),
             ]
         );
-        assert_eq!(w.len(), 3);
+        // The self-loop 9 -> 9 is not held.
+        assert_eq!(w.len(), 2);
     }
 
     #[test]

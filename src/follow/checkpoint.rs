@@ -26,6 +26,8 @@
 //! past 1 MiB), the epoch writes a new snapshot instead and empties the journal: the bytes written
 //! stay within 1.5 times the journal's, and a restart replays at most that much.
 //!
+//! - `lock`: held (an advisory lock, released when the process ends, however it ends) while a
+//!   follower uses the directory, so that two followers cannot interleave their checkpoints.
 //! - `start.json`: on a first start, before epoch 0 is emitted, the length of the output
 //!   directory's change log. Without a snapshot it tells a restart where the crashed first start
 //!   began writing, so that its epoch 0 is not in the log twice. Removed with the first snapshot.
@@ -157,6 +159,12 @@ pub enum CheckpointError {
         /// What is wrong.
         problem: String,
     },
+    /// Another process holds the state directory.
+    #[error("{dir}: another cimflow is using this state directory")]
+    Busy {
+        /// The state directory.
+        dir: String,
+    },
     /// The checkpoint was made under other settings.
     #[error("{dir}: the checkpoint was made with {flag} {was}, not {now}")]
     Settings {
@@ -208,6 +216,8 @@ struct RecordIn {
 
 /// The state directory, open for recording.
 pub struct Checkpoints {
+    /// Locked while this exists.
+    _lock: File,
     dir: PathBuf,
     settings: Settings,
     journal: File,
@@ -224,6 +234,17 @@ impl Checkpoints {
         settings: Settings,
     ) -> Result<(Checkpoints, Option<Restored>), CheckpointError> {
         fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        let lock_path = dir.join("lock");
+        let lock = File::create(&lock_path).map_err(|e| io_err(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(CheckpointError::Busy {
+                    dir: dir.display().to_string(),
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(&lock_path, e)),
+        }
         let snapshot_path = dir.join("checkpoint.json");
         let journal_path = dir.join("journal.jsonl");
         let snapshot = match fs::read(&snapshot_path) {
@@ -242,6 +263,7 @@ impl Checkpoints {
             .read_to_end(&mut text)
             .map_err(|e| io_err(&journal_path, e))?;
         let mut store = Checkpoints {
+            _lock: lock,
             dir: dir.to_path_buf(),
             settings,
             journal,
@@ -532,6 +554,16 @@ mod tests {
         assert_eq!(serde_json::to_string(&r.state).unwrap(), want);
         // Times 0..=29: those with t + 10 < 29 have expired, on replay as live; 19..=29 wait.
         assert_eq!(r.window.unwrap().len(), 11);
+    }
+
+    #[test]
+    fn one_follower_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let err = Checkpoints::open(dir.path(), settings()).err().unwrap();
+        assert!(matches!(err, CheckpointError::Busy { .. }), "{err}");
+        drop(store);
+        assert!(Checkpoints::open(dir.path(), settings()).is_ok());
     }
 
     #[test]

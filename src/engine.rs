@@ -57,8 +57,8 @@ pub struct DataflowEngine<'w> {
     nodes: FxHashSet<Node>,
     /// Held samples counted by half and by the lowest level that includes them.
     level_counts: BTreeMap<i32, [usize; 2]>,
-    /// `member(c, s)`, as the dataflow last reported it.
-    members: FxHashMap<Node, FxHashSet<Sample>>,
+    /// `member(c, s)`, as the dataflow last reported it, with each sample's lowest level.
+    members: FxHashMap<Node, FxHashMap<Sample, i32>>,
     /// `coverage(v, n)`, when gathered.
     coverage: FxHashMap<Node, isize>,
 }
@@ -153,9 +153,9 @@ impl<'w> DataflowEngine<'w> {
         for ((c, s), _, diff) in updates {
             let set = self.members.entry(c).or_default();
             let changed = if diff > 0 {
-                set.insert(s)
+                set.insert(s, lowest_level(s.key(self.seed))).is_none()
             } else {
-                set.remove(&s)
+                set.remove(&s).is_some()
             };
             debug_assert!(changed && diff.abs() == 1, "member is a set");
             if set.is_empty() {
@@ -202,19 +202,14 @@ impl RrSource for DataflowEngine<'_> {
             theta[0] += counts[0];
             theta[1] += counts[1];
         }
-        let rate = level_rate(level);
-        let seed = self.seed;
-        let memberships = problem
-            .candidates
-            .iter()
-            .flatten()
-            .collect::<FxHashSet<_>>()
+        let candidates: FxHashSet<&Node> = problem.candidates.iter().flatten().collect();
+        let memberships = candidates
             .into_iter()
             .filter_map(|c| self.members.get(c).map(|set| (c, set)))
             .flat_map(|(&c, set)| {
                 set.iter()
-                    .filter(move |s| s.key(seed) < rate)
-                    .map(move |&s| (c, s))
+                    .filter(move |(_, l)| **l <= level)
+                    .map(move |(&s, _)| (c, s))
             });
         RrIndex::build(theta, memberships)
     }

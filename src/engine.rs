@@ -57,8 +57,10 @@ pub struct DataflowEngine<'w> {
     nodes: FxHashSet<Node>,
     /// Held samples counted by half and by the lowest level that includes them.
     level_counts: BTreeMap<i32, [usize; 2]>,
-    /// `member(c, s)`, as the dataflow last reported it, with each sample's lowest level.
-    members: FxHashMap<Node, FxHashMap<Sample, i32>>,
+    /// `member(c, s)`, as the dataflow last reported it, with samples by their dense id.
+    members: FxHashMap<Node, Vec<u32>>,
+    /// Dense ids of the samples that some membership refers to.
+    ids: SampleIds,
     /// `coverage(v, n)`, when gathered.
     coverage: FxHashMap<Node, isize>,
 }
@@ -79,6 +81,7 @@ impl<'w> DataflowEngine<'w> {
             nodes: FxHashSet::default(),
             level_counts: BTreeMap::new(),
             members: FxHashMap::default(),
+            ids: SampleIds::default(),
             coverage: FxHashMap::default(),
         }
     }
@@ -150,18 +153,23 @@ impl<'w> DataflowEngine<'w> {
 
         let mut updates = std::mem::take(&mut *self.outputs.members.borrow_mut());
         consolidate_updates(&mut updates);
+        // Removals first, so that an id freed here is not mistaken for one reused below.
+        updates.sort_by_key(|&(_, _, diff)| diff);
+        let mut gone: FxHashMap<Node, FxHashSet<u32>> = FxHashMap::default();
         for ((c, s), _, diff) in updates {
-            let set = self.members.entry(c).or_default();
-            let changed = if diff > 0 {
-                set.insert(s, lowest_level(s.key(self.seed))).is_none()
+            debug_assert_eq!(diff.abs(), 1, "member is a set");
+            if diff > 0 {
+                if !gone.is_empty() {
+                    self.forget(std::mem::take(&mut gone));
+                }
+                let id = self.ids.acquire(s, self.seed);
+                self.members.entry(c).or_default().push(id);
             } else {
-                set.remove(&s).is_some()
-            };
-            debug_assert!(changed && diff.abs() == 1, "member is a set");
-            if set.is_empty() {
-                self.members.remove(&c);
+                gone.entry(c).or_default().insert(self.ids.id(&s));
+                self.ids.release(&s);
             }
         }
+        self.forget(gone);
         if let Some(gathered) = &self.outputs.coverage {
             let mut updates = std::mem::take(&mut *gathered.borrow_mut());
             consolidate_updates(&mut updates);
@@ -171,6 +179,67 @@ impl<'w> DataflowEngine<'w> {
                 } else if self.coverage.get(&v) == Some(&n) {
                     self.coverage.remove(&v);
                 }
+            }
+        }
+    }
+}
+
+/// Dense ids for the samples that candidate memberships refer to, reused once no membership
+/// refers to them, with each sample's half and lowest level.
+#[derive(Default)]
+struct SampleIds {
+    ids: FxHashMap<Sample, (u32, u32)>,
+    /// Per id: half and lowest level.
+    info: Vec<(u8, i32)>,
+    free: Vec<u32>,
+}
+
+impl SampleIds {
+    fn acquire(&mut self, s: Sample, seed: u64) -> u32 {
+        let (id, refs) = *self.ids.entry(s).or_insert_with(|| {
+            let info = (s.half() as u8, lowest_level(s.key(seed)));
+            let id = match self.free.pop() {
+                Some(id) => {
+                    self.info[id as usize] = info;
+                    id
+                }
+                None => {
+                    self.info.push(info);
+                    self.info.len() as u32 - 1
+                }
+            };
+            (id, 0)
+        });
+        self.ids.insert(s, (id, refs + 1));
+        id
+    }
+
+    fn id(&self, s: &Sample) -> u32 {
+        self.ids[s].0
+    }
+
+    fn release(&mut self, s: &Sample) {
+        let entry = self.ids.get_mut(s).expect("a released sample was acquired");
+        entry.1 -= 1;
+        if entry.1 == 0 {
+            let id = entry.0;
+            self.ids.remove(s);
+            self.free.push(id);
+        }
+    }
+}
+
+impl DataflowEngine<'_> {
+    /// Drops the memberships `gone` from the candidates' lists.
+    fn forget(&mut self, gone: FxHashMap<Node, FxHashSet<u32>>) {
+        for (c, ids) in gone {
+            let list = self
+                .members
+                .get_mut(&c)
+                .expect("a membership that goes was there");
+            list.retain(|id| !ids.contains(id));
+            if list.is_empty() {
+                self.members.remove(&c);
             }
         }
     }
@@ -202,16 +271,23 @@ impl RrSource for DataflowEngine<'_> {
             theta[0] += counts[0];
             theta[1] += counts[1];
         }
-        let candidates: FxHashSet<&Node> = problem.candidates.iter().flatten().collect();
-        let memberships = candidates
-            .into_iter()
-            .filter_map(|c| self.members.get(c).map(|set| (c, set)))
-            .flat_map(|(&c, set)| {
-                set.iter()
-                    .filter(move |(_, l)| **l <= level)
-                    .map(move |(&s, _)| (c, s))
-            });
-        RrIndex::build(theta, memberships)
+        // The greedy's result does not depend on which ids the samples carry, so the engine's
+        // dense ids serve directly, filtered to the level.
+        let mut members: FxHashMap<Node, [Vec<u32>; 2]> = FxHashMap::default();
+        for &c in problem.candidates.iter().flatten() {
+            if let (Some(list), std::collections::hash_map::Entry::Vacant(entry)) =
+                (self.members.get(&c), members.entry(c))
+            {
+                let lists = entry.insert(Default::default());
+                for &id in list {
+                    let (half, lowest) = self.ids.info[id as usize];
+                    if lowest <= level {
+                        lists[half as usize].push(id);
+                    }
+                }
+            }
+        }
+        RrIndex { theta, members }
     }
 }
 

@@ -163,15 +163,21 @@ impl SampleIndex {
         }
         // A sample changes only if it contains the head of an arc whose liveness in it changed:
         // under `wc` a new in-arc moves every threshold of its head, but flips few coins.
-        let seed = self.seed;
-        let live = |s: &Sample, u, v, thr: Option<u64>| thr.is_some_and(|t| s.live(seed, u, v, t));
-        for (&(v, u), &(before, after)) in &moved {
-            if let Some(samples) = self.containing.get(&v) {
-                let flipped = samples.iter().filter(|s| {
-                    !dirty.contains(*s) && live(s, u, v, before) != live(s, u, v, after)
-                });
-                let flipped: Vec<Sample> = flipped.copied().collect();
-                dirty.extend(flipped);
+        let mut by_head: FxHashMap<Node, Vec<(Node, Option<u64>, Option<u64>)>> =
+            FxHashMap::default();
+        for ((v, u), (before, after)) in moved {
+            by_head.entry(v).or_default().push((u, before, after));
+        }
+        for (v, arcs) in by_head {
+            for s in self.containing.get(&v).into_iter().flatten() {
+                let coins = s.coins(self.seed);
+                let flips = |&(u, before, after): &(Node, Option<u64>, Option<u64>)| {
+                    let c = coins.coin(u, v);
+                    before.is_some_and(|t| c < t) != after.is_some_and(|t| c < t)
+                };
+                if !dirty.contains(s) && arcs.iter().any(flips) {
+                    dirty.insert(*s);
+                }
             }
         }
         for (s, r) in roots {
@@ -199,12 +205,13 @@ impl SampleIndex {
 
     /// Every node that reaches `s.root` over arcs live in `s`, ascending.
     fn search(&self, s: Sample, stack: &mut Vec<Node>, seen: &mut FxHashSet<Node>) -> Vec<Node> {
+        let coins = s.coins(self.seed);
         seen.clear();
         seen.insert(s.root);
         stack.push(s.root);
         while let Some(v) = stack.pop() {
             for (&u, &thr) in self.in_arcs.get(&v).into_iter().flatten() {
-                if !seen.contains(&u) && s.live(self.seed, u, v, thr) {
+                if !seen.contains(&u) && coins.coin(u, v) < thr {
                     seen.insert(u);
                     stack.push(u);
                 }

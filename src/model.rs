@@ -43,6 +43,22 @@ impl Sample {
     pub fn live(&self, seed: u64, u: Node, v: Node, threshold: u64) -> bool {
         coin(seed, self, u, v) < threshold
     }
+
+    /// The sample's coins, keyed once: `coins.coin(u, v) == coin(seed, self, u, v)`.
+    pub fn coins(&self, seed: u64) -> Coins {
+        Coins(hash3(seed ^ COIN_TAG, self.root, self.slot as u64))
+    }
+}
+
+/// One sample's coins, with the per-sample half of the hash done once (searches flip thousands).
+#[derive(Clone, Copy, Debug)]
+pub struct Coins(u64);
+
+impl Coins {
+    /// The coin of arc `u → v`: 63 uniform bits.
+    pub fn coin(&self, u: Node, v: Node) -> u64 {
+        hash3(self.0, u, v) >> 1
+    }
 }
 
 /// The samples rooted at `root` at rate `rate`, in both halves, in `Ord` order of slot.
@@ -65,8 +81,7 @@ const COIN_TAG: u64 = 0x636f_696e_7321_2121;
 
 /// The coin of arc `u → v` in `sample`: 63 uniform bits.
 pub fn coin(seed: u64, sample: &Sample, u: Node, v: Node) -> u64 {
-    let h = hash3(seed ^ COIN_TAG, sample.root, sample.slot as u64);
-    hash3(h, u, v) >> 1
+    sample.coins(seed).coin(u, v)
 }
 
 /// SplitMix64's finaliser: a fixed, well-mixed permutation of u64. Owned here rather than taken

@@ -34,6 +34,9 @@ use crate::model::{Node, Sample};
 /// A live reverse arc: head `v`, tail `u`, threshold.
 type RevArc = (Node, (Node, u64));
 
+/// An in-arc whose threshold moved: tail, threshold before and after (`None`: no arc).
+type Moved = (Node, Option<u64>, Option<u64>);
+
 /// `(v, s)`: node `v` is in the RR set of sample `s`.
 pub fn reverse_reachable<'s>(
     arc_p: VecCollection<'s, Time, RevArc>,
@@ -163,15 +166,14 @@ impl SampleIndex {
         }
         // A sample changes only if it contains the head of an arc whose liveness in it changed:
         // under `wc` a new in-arc moves every threshold of its head, but flips few coins.
-        let mut by_head: FxHashMap<Node, Vec<(Node, Option<u64>, Option<u64>)>> =
-            FxHashMap::default();
+        let mut by_head: FxHashMap<Node, Vec<Moved>> = FxHashMap::default();
         for ((v, u), (before, after)) in moved {
             by_head.entry(v).or_default().push((u, before, after));
         }
         for (v, arcs) in by_head {
             for s in self.containing.get(&v).into_iter().flatten() {
                 let coins = s.coins(self.seed);
-                let flips = |&(u, before, after): &(Node, Option<u64>, Option<u64>)| {
+                let flips = |&(u, before, after): &Moved| {
                     let c = coins.coin(u, v);
                     before.is_some_and(|t| c < t) != after.is_some_and(|t| c < t)
                 };

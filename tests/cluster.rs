@@ -20,9 +20,13 @@ fn example(file: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
-/// The shared datasets, when this checkout sits beside them.
+/// The shared datasets, when this checkout sits beside them (or where `CIMFLOW_DATA` says, for a
+/// checkout elsewhere).
 fn shared_data() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    let dir = std::env::var_os("CIMFLOW_DATA").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
+        PathBuf::from,
+    );
     if dir.join("dnc-corecipient.txt.gz").exists() {
         Some(dir)
     } else {
@@ -53,12 +57,20 @@ impl Processes {
     /// 127.0.0.1, each with its stdout and stderr in `dir`.
     fn start(args: &[String], processes: usize, workers: usize, dir: &Path) -> Processes {
         let all: Vec<usize> = (0..processes).collect();
-        Self::start_in_order(args, processes, workers, dir, &all, Duration::ZERO)
+        Self::start_in_order(
+            |_| args.to_vec(),
+            processes,
+            workers,
+            dir,
+            &all,
+            Duration::ZERO,
+        )
     }
 
-    /// [`Processes::start`], for the processes in `order` only, in that order, `gap` apart.
+    /// [`Processes::start`], with process `p`'s own `args(p)`, for the processes in `order` only,
+    /// in that order, `gap` apart.
     fn start_in_order(
-        args: &[String],
+        args: impl Fn(usize) -> Vec<String>,
         processes: usize,
         workers: usize,
         dir: &Path,
@@ -79,7 +91,7 @@ impl Processes {
                 std::thread::sleep(gap);
             }
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_cimflow"));
-            cmd.args(args).args(["-w", &workers.to_string()]);
+            cmd.args(args(p)).args(["-w", &workers.to_string()]);
             if processes > 1 {
                 cmd.args(["-n", &processes.to_string(), "-p", &p.to_string()])
                     .arg("-h")
@@ -295,6 +307,36 @@ fn example_on_two_processes_prints_what_one_prints() {
     assert_same(&one, &stdout_of(&args, 2, 1), "1×1 vs 2×1");
 }
 
+/// Only process 0 reads the input: the others run with input paths that do not exist.
+#[test]
+fn only_process_0_needs_the_input_files() {
+    let args = example_args();
+    let one = stdout_of(&args, 1, 1);
+    let elsewhere: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("/examples/", "/no-such-dir/"))
+        .collect();
+    assert_ne!(args, elsewhere);
+    let tmp = tempfile::tempdir().unwrap();
+    let all = [0, 1, 2];
+    let ran = Processes::start_in_order(
+        |p| {
+            if p == 0 {
+                args.clone()
+            } else {
+                elsewhere.clone()
+            }
+        },
+        3,
+        1,
+        tmp.path(),
+        &all,
+        Duration::ZERO,
+    )
+    .wait_all();
+    assert_same(&one, &ran[0].stdout, "1×1 vs 3×1");
+}
+
 /// timely prints its connection messages with `println!`; they go to stderr, never into the data.
 /// Process 1 starts first, so that it must retry ("error connecting to worker 0"), and process 0
 /// after, so that it must wait ("awaiting connections").
@@ -303,8 +345,14 @@ fn timely_messages_go_to_stderr() {
     let args = example_args();
     let one = stdout_of(&args, 1, 1);
     let tmp = tempfile::tempdir().unwrap();
-    let cluster =
-        Processes::start_in_order(&args, 2, 1, tmp.path(), &[1, 0], Duration::from_millis(300));
+    let cluster = Processes::start_in_order(
+        |_| args.clone(),
+        2,
+        1,
+        tmp.path(),
+        &[1, 0],
+        Duration::from_millis(300),
+    );
     let ran = cluster.wait_all();
     assert_same(&one, &ran[0].stdout, "1×1 vs 2×1, staggered");
     assert!(ran[1].stdout.is_empty());
@@ -463,7 +511,8 @@ fn absent_peers_time_out() {
     let mut args = example_args();
     args.extend(strings(&["--connect-timeout", "1"]));
     // Process 1 of 2 alone.
-    let mut alone = Processes::start_in_order(&args, 2, 1, tmp.path(), &[1], Duration::ZERO);
+    let mut alone =
+        Processes::start_in_order(|_| args.clone(), 2, 1, tmp.path(), &[1], Duration::ZERO);
     let ran = alone.wait(1, Duration::from_secs(20));
     assert!(!ran.status.success());
     assert!(

@@ -71,6 +71,12 @@ pub enum LaunchError {
         /// timely's panic message.
         message: String,
     },
+    /// Every worker finished, but closing the connections failed: another process died meanwhile.
+    #[error(
+        "the workers finished, but closing the connections between the processes failed ({0}); \
+         another process probably died"
+    )]
+    Shutdown(String),
     /// A worker panicked for some other reason (a bug).
     #[error("worker {worker} panicked: {message}")]
     Panicked {
@@ -138,15 +144,23 @@ where
                 std::mem::forget(guards);
                 return Err(failure(worker, message));
             }
-            Err(mpsc::RecvError) => unreachable!("the workers hold the sender until they report"),
+            // Every worker thread ended, and one of them without reporting: it panicked in timely
+            // before it could run `work`.
+            Err(mpsc::RecvError) => {
+                return Err(LaunchError::Start("a worker thread failed to start".into()));
+            }
         }
     }
-    // Every worker is done. Joining also joins the networking threads, and panics if one of them
-    // did (a process that died after our workers finished, before closing its connections).
-    match catch_unwind(AssertUnwindSafe(|| guards.join())) {
-        Ok(joined) if joined.iter().all(Result::is_ok) => {}
-        Ok(_) => unreachable!("every worker reported, so none panicked"),
-        Err(payload) => return Err(failure(0, panic_message(&*payload))),
+    // Every worker is done. A thread can still panic as it ends (timely's queues panic when
+    // dropped after a networking thread panicked), and joining joins the networking threads too,
+    // panicking if one of them did: both mean a process died after our workers finished.
+    let joined = catch_unwind(AssertUnwindSafe(|| guards.join()));
+    let failed = match joined {
+        Ok(joined) => joined.into_iter().find_map(Result::err),
+        Err(payload) => Some(panic_message(&*payload)),
+    };
+    if let Some(message) = failed {
+        return Err(LaunchError::Shutdown(message));
     }
     results.sort_by_key(|&(index, _)| index);
     Ok(results)

@@ -59,7 +59,7 @@ pub enum JobError {
         /// What differs, with both values.
         what: String,
     },
-    /// timely could not start, or a worker failed.
+    /// The workers are not where they should be (no worker 0 in this process).
     #[error("{0}")]
     Worker(String),
     /// The workers could not start, or one failed (in a cluster: another process died).

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::cluster::ClusterArgs;
 use crate::model::Model;
 use crate::output::Format;
 
@@ -84,12 +85,12 @@ pub struct RunArgs {
     /// Report latencies as 0, so that runs can be compared byte for byte.
     #[arg(long)]
     pub no_timings: bool,
-    /// Worker threads per process.
-    #[arg(short = 'w', long = "workers", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    pub workers: u64,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
+    /// Where the workers run: `-w`, and `-n`, `-p`, `-h` for a cluster of processes.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 fn parse_model(s: &str) -> Result<Model, String> {
@@ -110,6 +111,9 @@ impl RunArgs {
             && !(d > 0.0 && d < 1.0)
         {
             return Err(format!("--delta {d} must be in (0, 1)"));
+        }
+        if self.oracle && self.cluster.is_cluster() {
+            return Err("--oracle runs in one process: drop -n".into());
         }
         Ok(())
     }

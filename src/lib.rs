@@ -3,6 +3,7 @@
 //! [`engine`]) → [`selection`] → [`output`]; [`oracle`] recomputes the same thing from scratch.
 
 pub mod cli;
+pub mod cluster;
 #[path = "../dataflows/mod.rs"]
 pub mod dataflows;
 pub mod engine;

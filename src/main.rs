@@ -3,13 +3,15 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
 use clap::Parser;
 
 use cimflow::cli::{Cli, Command, RunArgs};
+use cimflow::cluster::{quiet_connection_panics, take_stdout};
 use cimflow::input::{
     Diagnostics, Event, EventKind, InputError, Op, read_adopters, read_events, read_graph,
 };
-use cimflow::job::{JobConfig, JobError, Loaded, Session, run_dataflow, run_epochs};
+use cimflow::job::{JobConfig, JobError, Loaded, Session, on_cluster, run_epochs};
 use cimflow::oracle::OracleEngine;
 use cimflow::output::{Output, OutputError};
 use cimflow::selection::Params;
@@ -37,7 +39,25 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     args.validate().map_err(anyhow::Error::msg)?;
-    let loaded = load(&args)?;
+    let cluster = args.cluster.clone();
+    let launch = cluster.launch().map_err(anyhow::Error::msg)?;
+    // Process 0 alone reads the input and writes the results (see `cimflow::cluster`).
+    let loaded = if cluster.is_first() {
+        load(&args)?
+    } else {
+        eprintln!(
+            "cimflow: {}: results are written by process 0",
+            cluster.describe()
+        );
+        Loaded::default()
+    };
+    // Before timely starts: its connection messages go to stdout, so stdout is moved aside.
+    let data = if cluster.is_cluster() {
+        quiet_connection_panics();
+        Some(take_stdout().context("moving stdout aside")?)
+    } else {
+        None
+    };
     let cfg = JobConfig {
         model: args.model,
         k: args.k,
@@ -52,15 +72,32 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let (format, dir) = (args.format, args.output.clone());
     let total = (loaded.initial.len() + loaded.events.len()) as u64;
-    cimflow::progress::start("run", total);
-    let open = move || Output::new(format, dir.as_deref());
+    if cluster.is_first() {
+        cimflow::progress::start("run", total);
+    }
+    let open = move || match &data {
+        Some(out) => Output::with_writer(format, Box::new(out.clone()), dir.as_deref()),
+        None => Output::new(format, dir.as_deref()),
+    };
     let stats = if args.oracle {
         let engine = OracleEngine {
             with_coverage: args.verify,
         };
         run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
     } else {
-        run_dataflow(args.workers as usize, Arc::new(loaded), cfg, open)?
+        let loaded = Arc::new(loaded);
+        let ran = on_cluster(launch, cfg, move |session| {
+            run_epochs(session, &loaded, &mut open()?)
+        });
+        let ran = match ran {
+            Err(e) if cluster.is_cluster() => Err(e).context(cluster.describe()),
+            ran => Ok(ran?),
+        };
+        match ran? {
+            Some(stats) => stats,
+            // Not process 0: the results are there.
+            None => return Ok(()),
+        }
     };
     cimflow::progress::finish();
     if let Some(last) = stats.last {

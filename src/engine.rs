@@ -149,7 +149,10 @@ impl<'w> DataflowEngine<'w> {
         self.inputs.adopters.flush();
         self.inputs.roots.flush();
         let probe = &self.outputs.probe;
-        self.worker.step_while(|| probe.less_than(&t));
+        // Park rather than spin while other workers (or processes) finish the round.
+        let patience = Some(std::time::Duration::from_millis(10));
+        self.worker
+            .step_or_park_while(patience, || probe.less_than(&t));
 
         let mut updates = std::mem::take(&mut *self.outputs.members.borrow_mut());
         consolidate_updates(&mut updates);

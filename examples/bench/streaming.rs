@@ -9,8 +9,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::child::Cimflow;
+use crate::child::{Cimflow, Run};
 use crate::data::{self, ADOPTER_SEED, ADOPTER_SHARE};
+use crate::stats::median;
 
 /// Events per epoch.
 pub const BATCH: usize = 1000;
@@ -23,12 +24,14 @@ pub const STREAMS: [&str; 4] = [
     "higgs-activity_time.txt.gz",
 ];
 
-/// One stream on one worker count.
+/// One stream on one worker count: the run of median throughput.
 pub struct Row {
     /// The file.
     pub stream: &'static str,
     /// Worker threads.
     pub workers: usize,
+    /// Runs made.
+    pub runs: usize,
     /// Events fed (after epoch 0, which only holds the adopters).
     pub events: u64,
     /// Nodes and |R1| at the end.
@@ -43,7 +46,8 @@ pub struct Row {
     pub peak_kb: u64,
 }
 
-/// Feeds each stream (its first `cap` events when given) with each worker count of `workers`.
+/// Feeds each stream (its first `cap` events when given) with each (worker count, runs) of
+/// `workers`, and keeps the run of median throughput.
 pub fn measure(
     cimflow: &Cimflow,
     data: &Path,
@@ -51,7 +55,7 @@ pub fn measure(
     model: &str,
     k: u32,
     cap: Option<usize>,
-    workers: &[usize],
+    workers: &[(usize, usize)],
 ) -> anyhow::Result<Vec<Row>> {
     let empty = work.join("empty.txt");
     std::fs::write(&empty, "")?;
@@ -66,7 +70,7 @@ pub fn measure(
         let adopters = work.join(format!("{stream}.adopters"));
         let chosen = data::pick_adopters(&data::nodes_of(&events), ADOPTER_SHARE, ADOPTER_SEED);
         data::write_ids(&adopters, &chosen)?;
-        for &w in workers {
+        for &(w, reps) in workers {
             let args: Vec<String> = [
                 "--graph",
                 &empty.display().to_string(),
@@ -85,15 +89,26 @@ pub fn measure(
             ]
             .map(String::from)
             .into();
-            let run = cimflow.run(&args)?;
+            let mut runs: Vec<Run> = (0..reps)
+                .map(|_| cimflow.run(&args))
+                .collect::<Result<_, _>>()?;
+            let compute_s = |r: &Run| r.incremental_ms().iter().sum::<f64>() / 1e3;
+            let mid = median(&runs.iter().map(compute_s).collect::<Vec<_>>());
+            runs.sort_by(|a, b| {
+                (compute_s(a) - mid)
+                    .abs()
+                    .total_cmp(&(compute_s(b) - mid).abs())
+            });
+            let run = &runs[0];
             let last = run.summaries.last().expect("epoch 0 at least");
             let row = Row {
                 stream,
                 workers: w,
+                runs: reps,
                 events: run.summaries.iter().skip(1).map(|s| s.events).sum(),
                 nodes: last.nodes,
                 theta: last.theta,
-                compute_s: run.incremental_ms().iter().sum::<f64>() / 1e3,
+                compute_s: compute_s(run),
                 wall_s: run.wall_s,
                 peak_kb: run.peak_kb,
             };
@@ -110,14 +125,15 @@ pub fn measure(
 /// The rows as a Markdown table.
 pub fn table(rows: &[Row]) -> String {
     let mut t = String::new();
-    t.push_str("| stream | workers | events | nodes at end | θ at end | events/s (epochs) | events/s (process) | peak RSS |\n");
-    t.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    t.push_str("| stream | workers | runs | events | nodes at end | θ at end | events/s (epochs) | events/s (process) | peak RSS |\n");
+    t.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         writeln!(
             t,
-            "| {} | {} | {} | {} | {} | {:.0} | {:.0} | {:.1} MiB |",
+            "| {} | {} | {} | {} | {} | {} | {:.0} | {:.0} | {:.1} MiB |",
             r.stream.trim_end_matches(".gz").trim_end_matches(".txt"),
             r.workers,
+            r.runs,
             r.events,
             r.nodes,
             r.theta,

@@ -54,21 +54,25 @@ pub fn prepare(data: &Path, work: &Path) -> anyhow::Result<Setup> {
 pub struct Row {
     /// Events per epoch.
     pub batch: usize,
-    /// Epochs measured.
+    /// Epochs measured per run.
     pub epochs: usize,
+    /// Runs per engine.
+    pub runs: usize,
     /// [dataflow, oracle] medians, ms.
     pub median_ms: [f64; 2],
     /// [dataflow, oracle] 99th percentiles, ms.
     pub p99_ms: [f64; 2],
 }
 
-/// Runs each (batch, epochs) of `plan` on both engines under `model` with capacity `k`.
+/// Runs each (batch, epochs) of `plan` on both engines under `model` with capacity `k`, `reps`
+/// times, alternating the engines; the statistics pool the epochs of all runs.
 pub fn measure(
     cimflow: &Cimflow,
     setup: &Setup,
     model: &str,
     k: u32,
     plan: &[(usize, usize)],
+    reps: usize,
 ) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for &(batch, epochs) in plan {
@@ -91,19 +95,27 @@ pub fn measure(
         ]
         .map(String::from)
         .into();
-        let dataflow = cimflow.run(&args)?.incremental_ms();
         let mut oracle_args = args.clone();
         oracle_args.push("--oracle".into());
-        let oracle = cimflow.run(&oracle_args)?.incremental_ms();
-        anyhow::ensure!(
-            dataflow.len() == epochs && oracle.len() == epochs,
-            "expected {epochs} epochs after epoch 0, got {} and {}",
-            dataflow.len(),
-            oracle.len()
-        );
+        let (mut dataflow, mut oracle) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let (d, o) = (
+                cimflow.run(&args)?.incremental_ms(),
+                cimflow.run(&oracle_args)?.incremental_ms(),
+            );
+            anyhow::ensure!(
+                d.len() == epochs && o.len() == epochs,
+                "expected {epochs} epochs after epoch 0, got {} and {}",
+                d.len(),
+                o.len()
+            );
+            dataflow.extend(d);
+            oracle.extend(o);
+        }
         let row = Row {
             batch,
             epochs,
+            runs: reps,
             median_ms: [median(&dataflow), median(&oracle)],
             p99_ms: [percentile(&dataflow, 99.0), percentile(&oracle, 99.0)],
         };
@@ -119,14 +131,15 @@ pub fn measure(
 /// The rows as a Markdown table; speed-up = oracle / dataflow.
 pub fn table(rows: &[Row]) -> String {
     let mut t = String::new();
-    t.push_str("| events per epoch | epochs | dataflow median | dataflow p99 | oracle median | oracle p99 | speed-up (median) | speed-up (p99) |\n");
+    t.push_str("| events per epoch | epochs × runs | dataflow median | dataflow p99 | oracle median | oracle p99 | speed-up (median) | speed-up (p99) |\n");
     t.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for r in rows {
         writeln!(
             t,
-            "| {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {:.2}× |",
+            "| {} | {} × {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2}× | {:.2}× |",
             r.batch,
             r.epochs,
+            r.runs,
             r.median_ms[0],
             r.p99_ms[0],
             r.median_ms[1],

@@ -113,19 +113,21 @@ fn main() -> anyhow::Result<()> {
     }
     if args.wants("incremental") {
         let setup = incremental::prepare(&data, work)?;
-        let (models, plan): (&[&str], Vec<(usize, usize)>) = if args.quick {
+        let (models, plan, reps): (&[&str], Vec<(usize, usize)>, usize) = if args.quick {
             (
                 &["weighted"],
                 vec![(1, 100), (10, 100), (100, 50), (1000, 10)],
+                1,
             )
         } else {
             (
                 &["weighted", "wc"],
                 vec![(1, 500), (10, 500), (100, 300), (1000, 39), (10_000, 3)],
+                3,
             )
         };
         for model in models {
-            let rows = incremental::measure(&cimflow, &setup, model, 10, &plan)?;
+            let rows = incremental::measure(&cimflow, &setup, model, 10, &plan, reps)?;
             println!("## Incremental: CollegeMsg, `--model {model}`, k = 10, epoch latency\n");
             println!("{}", incremental::table(&rows));
             targets.incremental.extend(

@@ -93,7 +93,7 @@ fn main() -> anyhow::Result<()> {
     }
     if args.wants("cold") {
         let (graphs, reps) = if args.quick {
-            (vec![GRAPHS[0], GRAPHS[2]], 1)
+            (vec![GRAPHS[0], GRAPHS[2]], 3)
         } else {
             (GRAPHS.to_vec(), 3)
         };

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::baselines::Method;
 pub use crate::cluster::ClusterArgs;
 use crate::model::Model;
 use crate::output::Format;
@@ -26,6 +27,9 @@ pub enum Command {
     // The cluster flags take `-h`, so help is `--help` only.
     #[command(disable_help_flag = true)]
     Run(RunArgs),
+    /// Estimate the spread of a `recommendations.tsv` by Monte Carlo simulation of the
+    /// independent cascade on the graph without adopters, independently of the RR sets.
+    Evaluate(EvaluateArgs),
 }
 
 /// `cimflow run`.
@@ -91,6 +95,48 @@ pub struct RunArgs {
     /// Where the workers run: `-w`, and `-n`, `-p`, `-h` for a cluster of processes.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// The selection: `cimflow`, or a baseline (`random`, `degree`, `local`) computed for epoch 0
+    /// only, on the oracle's RR sets.
+    #[arg(long, default_value = "cimflow", value_parser = parse_method)]
+    pub method: Method,
+    /// Print the peak resident memory (VmHWM) to stderr at exit, for benchmarks.
+    #[arg(long, hide = true)]
+    pub report_memory: bool,
+}
+
+/// `cimflow evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The graph, as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub graph: PathBuf,
+    /// Each line of the graph is a friendship (both arcs).
+    #[arg(long)]
+    pub undirected: bool,
+    /// Read the graph's third column as an interaction count.
+    #[arg(long)]
+    pub weights: bool,
+    /// The adopters, as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub adopters: PathBuf,
+    /// Use only line N (0-based) of the adopter file.
+    #[arg(long, value_name = "N")]
+    pub adopter_set: Option<usize>,
+    /// A `recommendations.tsv` (as `run --output` writes it): its friends are the seeds.
+    #[arg(long, value_name = "FILE")]
+    pub recommendations: PathBuf,
+    /// Arc probabilities: `wc` (1/indeg), `uniform:P` or `weighted`.
+    #[arg(long, default_value = "wc", value_parser = parse_model)]
+    pub model: Model,
+    /// Cascades to simulate.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: u64,
+    /// Simulation threads (default: the available cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub threads: Option<u64>,
+    /// The seed of the simulation's random numbers.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 fn parse_model(s: &str) -> Result<Model, String> {
@@ -98,6 +144,10 @@ fn parse_model(s: &str) -> Result<Model, String> {
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
     s.parse()
 }
 
@@ -114,6 +164,12 @@ impl RunArgs {
         }
         if self.oracle && self.cluster.is_cluster() {
             return Err("--oracle runs in one process: drop -n".into());
+        }
+        if self.method != Method::Cimflow && self.verify {
+            return Err(format!(
+                "--verify checks the cimflow selection; --method {} has nothing to verify",
+                self.method
+            ));
         }
         Ok(())
     }

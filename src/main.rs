@@ -6,8 +6,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 
-use cimflow::cli::{Cli, Command, RunArgs};
+use cimflow::baselines::{BaselineEngine, Method};
+use cimflow::cli::{Cli, Command, EvaluateArgs, RunArgs};
 use cimflow::cluster::{quiet_connection_panics, take_stdout};
+use cimflow::evaluate::{self, EvaluateError};
 use cimflow::input::{
     Diagnostics, Event, EventKind, InputError, Op, read_adopters, read_events, read_graph,
 };
@@ -18,9 +20,14 @@ use cimflow::selection::Params;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let report_memory = matches!(&cli.command, Command::Run(a) if a.report_memory);
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Evaluate(args) => evaluate(args),
     };
+    if report_memory && let Some(kb) = cimflow::memory::peak_rss_kb() {
+        eprintln!("cimflow: peak memory {kb} kB (VmHWM)");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -29,7 +36,13 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("cimflow: {e:#}");
-            match e.downcast_ref::<InputError>() {
+            let input = e.downcast_ref::<InputError>().or_else(|| {
+                match e.downcast_ref::<EvaluateError>() {
+                    Some(EvaluateError::Input(i)) => Some(i),
+                    _ => None,
+                }
+            });
+            match input {
                 Some(InputError::Bad(_)) => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
@@ -79,7 +92,12 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         Some(out) => Output::with_writer(format, Box::new(out.clone()), dir.as_deref()),
         None => Output::new(format, dir.as_deref()),
     };
-    let stats = if args.oracle {
+    let stats = if args.method != Method::Cimflow {
+        let engine = BaselineEngine {
+            method: args.method,
+        };
+        run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
+    } else if args.oracle {
         let engine = OracleEngine {
             with_coverage: args.verify,
         };
@@ -128,6 +146,14 @@ fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
         kind: EventKind::Adopter(a, None),
     }));
     let events = match &args.events {
+        Some(path) if args.method != Method::Cimflow => {
+            eprintln!(
+                "cimflow: --method {} computes epoch 0 only; ignoring --events {}",
+                args.method,
+                path.display()
+            );
+            Vec::new()
+        }
         Some(path) => read_events(path, &mut diag)?,
         None => Vec::new(),
     };
@@ -141,4 +167,38 @@ fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
         events,
         skipped: diag.skipped,
     })
+}
+
+fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
+    let inputs = evaluate::Inputs {
+        graph: &args.graph,
+        undirected: args.undirected,
+        weights: args.weights,
+        adopters: &args.adopters,
+        adopter_set: args.adopter_set,
+        recommendations: &args.recommendations,
+        model: args.model,
+    };
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |t| t as usize,
+    );
+    let ev = evaluate::evaluate(&inputs, args.runs as usize, threads, args.seed)?;
+    let e = ev.estimate;
+    println!(
+        "{}",
+        serde_json::json!({
+            "spread": e.mean,
+            "std_err": e.std_err,
+            "runs": e.runs,
+            "seeds": ev.seeds,
+            "adopters": ev.adopters,
+            "nodes": ev.nodes,
+        })
+    );
+    eprintln!(
+        "cimflow: spread {:.2} ± {:.2} (standard error; {} cascades, {} threads, {} seeds)",
+        e.mean, e.std_err, e.runs, threads, ev.seeds
+    );
+    Ok(())
 }

@@ -61,6 +61,8 @@ pub struct DataflowEngine<'w> {
     members: FxHashMap<Node, Vec<u32>>,
     /// Dense ids of the samples that some membership refers to.
     ids: SampleIds,
+    /// The last epoch's solution.
+    last: Option<Solution>,
     /// `coverage(v, n)`, when gathered.
     coverage: FxHashMap<Node, isize>,
 }
@@ -82,6 +84,7 @@ impl<'w> DataflowEngine<'w> {
             level_counts: BTreeMap::new(),
             members: FxHashMap::default(),
             ids: SampleIds::default(),
+            last: None,
             coverage: FxHashMap::default(),
         }
     }
@@ -296,7 +299,13 @@ impl RrSource for DataflowEngine<'_> {
 
 impl Engine for DataflowEngine<'_> {
     fn epoch(&mut self, state: &mut State, params: &Params) -> Solution {
-        self.feed(state.take_delta());
+        let delta = state.take_delta();
+        // The solution is a function of the snapshot: an epoch that changed nothing the dataflow
+        // sees (say, interactions under `wc`) has the last epoch's.
+        if let Some(last) = self.last.as_ref().filter(|_| delta.is_empty()) {
+            return last.clone();
+        }
+        self.feed(delta);
         let problem = problem(state);
         // Start at the plan's lowest level in the same round as the epoch's changes.
         let start = plan(&problem, params).level_min;
@@ -314,7 +323,9 @@ impl Engine for DataflowEngine<'_> {
             .coverage
             .as_ref()
             .map(|_| self.coverage.iter().map(|(&v, &n)| (v, n as u64)).collect());
-        Solution { outcome, coverage }
+        let solution = Solution { outcome, coverage };
+        self.last = Some(solution.clone());
+        solution
     }
 }
 

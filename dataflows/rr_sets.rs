@@ -9,14 +9,15 @@
 //! node), every change of a head's in-degree makes the join re-derive every sample that reaches
 //! that head through every one of its in-arcs, at differential's per-record cost, and a hub's
 //! work lands on the one worker that owns the hub. Here instead each worker owns the samples
-//! that hash to it, keeps a replica of the live reverse graph (the arcs are broadcast), and
-//! holds its samples' RR sets in a plain index with an inverted list (node → samples containing
-//! it). At each time, once both inputs are complete, it applies the arc and root changes,
-//! re-searches exactly the samples that contain a head whose in-arcs changed (an arc `u → v`
-//! matters to sample `s` only if `v` is in `rr(s)`) and the new samples, and emits the
-//! membership changes as a differential collection that the rest of the dataflow counts.
-//! A search is a depth-first walk over live in-arcs with the shared coins, so the result is
-//! the rule's least fixed point, the same on any number of workers.
+//! that hash to it, keeps a replica of the graph ([`ReverseGraph`]: the changes are broadcast),
+//! and holds its samples' RR sets in a plain index with an inverted list (node → samples
+//! containing it). At each time, once both inputs are complete, it applies the graph and root
+//! changes, re-searches exactly the samples that contain a head one of whose in-arcs flipped
+//! between live and not live (an arc `u → v` matters to sample `s` only if `v` is in `rr(s)`;
+//! under `wc`, moving a head's thresholds from 1/d to 1/(d+1) flips an arc with probability about
+//! 1/d²) and the new samples, and emits the membership changes as a differential collection that
+//! the rest of the dataflow counts. A search is a depth-first walk over live in-arcs with the
+//! shared coins, so the result is the rule's least fixed point, the same on any number of workers.
 
 use std::collections::BTreeMap;
 
@@ -29,46 +30,35 @@ use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 
 use super::Time;
-use crate::model::{Node, Sample};
-
-/// A live reverse arc: head `v`, tail `u`, threshold.
-type RevArc = (Node, (Node, u64));
-
-/// An in-arc whose threshold moved: tail, threshold before and after (`None`: no arc).
-type Moved = (Node, Option<u64>, Option<u64>);
+use super::probabilities::{GraphChange, ReverseGraph};
+use crate::model::{ArcFact, Model, Node, Sample};
 
 /// `(v, s)`: node `v` is in the RR set of sample `s`.
 pub fn reverse_reachable<'s>(
-    arc_p: VecCollection<'s, Time, RevArc>,
-    roots: VecCollection<'s, Time, Sample>,
+    arcs: VecCollection<'s, Time, ((Node, Node), ArcFact)>,
     adopters: VecCollection<'s, Time, Node>,
+    roots: VecCollection<'s, Time, Sample>,
+    model: Model,
     seed: u64,
 ) -> VecCollection<'s, Time, (Node, Sample)> {
-    // Adopters pass no influence on: drop their out-arcs (keyed by tail) and their samples.
-    let live_rev = arc_p
-        .map(|(v, (u, thr))| (u, (v, thr)))
-        .antijoin(adopters.clone())
-        .map(|(u, (v, thr))| (v, (u, thr)));
-    let seeds = roots
-        .map(|s| (s.root, s))
-        .antijoin(adopters)
-        .map(|(_, s)| s);
-
+    let changes = arcs
+        .map(|((u, v), fact)| GraphChange::Arc(u, v, fact))
+        .concat(adopters.map(GraphChange::Adopter));
     let by_sample = Exchange::new(|(s, _, _): &(Sample, Time, isize)| s.hashed());
-    live_rev
+    changes
         .inner
         .broadcast()
-        .binary_frontier(seeds.inner, Pipeline, by_sample, "RrSets", move |_, _| {
-            let mut index = SampleIndex::new(seed);
+        .binary_frontier(roots.inner, Pipeline, by_sample, "RrSets", move |_, _| {
+            let mut index = SampleIndex::new(model, seed);
             let mut pending: BTreeMap<Time, Pending> = BTreeMap::new();
-            move |(arcs, arcs_frontier), (roots, roots_frontier), output| {
+            move |(graph, graph_frontier), (roots, roots_frontier), output| {
                 let port = output.output_index();
-                arcs.for_each(|cap, data| {
-                    for (arc, t, r) in data.drain(..) {
+                graph.for_each(|cap, data| {
+                    for (change, t, r) in data.drain(..) {
                         let entry = pending
                             .entry(t)
                             .or_insert_with(|| Pending::new(cap.delayed(&t, port)));
-                        entry.arcs.push((arc, r));
+                        entry.graph.push((change, r));
                     }
                 });
                 roots.for_each(|cap, data| {
@@ -82,13 +72,13 @@ pub fn reverse_reachable<'s>(
                 // Times are totally ordered: settle them in order, once neither input can add to them.
                 while let Some(entry) = pending.first_entry() {
                     let t = *entry.key();
-                    if arcs_frontier.frontier().less_equal(&t)
+                    if graph_frontier.frontier().less_equal(&t)
                         || roots_frontier.frontier().less_equal(&t)
                     {
                         break;
                     }
-                    let Pending { cap, arcs, roots } = entry.remove();
-                    let changes = index.advance(arcs, roots);
+                    let Pending { cap, graph, roots } = entry.remove();
+                    let changes = index.advance(graph, roots);
                     output
                         .session(&cap)
                         .give_iterator(changes.into_iter().map(|(d, r)| (d, t, r)));
@@ -101,7 +91,7 @@ pub fn reverse_reachable<'s>(
 /// The changes of one time, held under a capability for it.
 struct Pending {
     cap: Capability<Time>,
-    arcs: Vec<(RevArc, isize)>,
+    graph: Vec<(GraphChange, isize)>,
     roots: Vec<(Sample, isize)>,
 }
 
@@ -109,86 +99,110 @@ impl Pending {
     fn new(cap: Capability<Time>) -> Self {
         Pending {
             cap,
-            arcs: Vec::new(),
+            graph: Vec::new(),
             roots: Vec::new(),
         }
     }
 }
 
-/// One worker's samples with their RR sets, over a replica of the live reverse graph.
+/// One worker's samples with their RR sets, over a replica of the graph.
 struct SampleIndex {
     seed: u64,
-    /// Head → tail → threshold.
-    in_arcs: FxHashMap<Node, FxHashMap<Node, u64>>,
+    graph: ReverseGraph,
     /// This worker's samples and their RR sets, ascending.
     rr: FxHashMap<Sample, Vec<Node>>,
     /// Node → this worker's samples whose RR set contains it.
     containing: FxHashMap<Node, FxHashSet<Sample>>,
+    /// Root → this worker's samples rooted there.
+    rooted: FxHashMap<Node, FxHashSet<Sample>>,
 }
 
 impl SampleIndex {
-    fn new(seed: u64) -> Self {
+    fn new(model: Model, seed: u64) -> Self {
         SampleIndex {
             seed,
-            in_arcs: FxHashMap::default(),
+            graph: ReverseGraph::new(model),
             rr: FxHashMap::default(),
             containing: FxHashMap::default(),
+            rooted: FxHashMap::default(),
         }
     }
 
-    /// Applies one time's arc and root changes; returns the membership changes.
+    /// Applies one time's graph and root changes; returns the membership changes.
     fn advance(
         &mut self,
-        mut arcs: Vec<(RevArc, isize)>,
+        mut graph: Vec<(GraphChange, isize)>,
         mut roots: Vec<(Sample, isize)>,
     ) -> Vec<((Node, Sample), isize)> {
-        consolidate(&mut arcs);
+        consolidate(&mut graph);
         consolidate(&mut roots);
-        let mut changes = Vec::new();
         let mut dirty: FxHashSet<Sample> = FxHashSet::default();
 
-        // Per changed arc, its threshold before and after (`None`: no arc). Retractions come
-        // first, so that a threshold moving from old to new pairs up.
-        arcs.sort_by_key(|&(_, r)| r);
-        let mut moved: FxHashMap<(Node, Node), (Option<u64>, Option<u64>)> = FxHashMap::default();
-        for ((v, (u, thr)), r) in arcs {
-            let tails = self.in_arcs.entry(v).or_default();
-            if r > 0 {
-                tails.insert(u, thr);
-                moved.entry((v, u)).or_default().1 = Some(thr);
-            } else if tails.get(&u) == Some(&thr) {
-                tails.remove(&u);
-                if tails.is_empty() {
-                    self.in_arcs.remove(&v);
-                }
-                moved.entry((v, u)).or_default().0 = Some(thr);
+        // The live in-arcs of every head the changes touch, before and after.
+        let mut touched: FxHashSet<Node> = FxHashSet::default();
+        for (change, _) in &graph {
+            touched.extend(self.graph.touched(change));
+            if let GraphChange::Adopter(a) = change {
+                // A sample rooted at an adopter is empty; one rooted at a former adopter is not.
+                dirty.extend(self.rooted.get(a).into_iter().flatten().copied());
             }
         }
-        // A sample changes only if it contains the head of an arc whose liveness in it changed:
-        // under `wc` a new in-arc moves every threshold of its head, but flips few coins.
-        let mut by_head: FxHashMap<Node, Vec<Moved>> = FxHashMap::default();
-        for ((v, u), (before, after)) in moved {
-            by_head.entry(v).or_default().push((u, before, after));
+        let before: Vec<(Node, FxHashMap<Node, u64>)> = touched
+            .iter()
+            .map(|&v| (v, self.graph.live_in_arcs(v).collect()))
+            .collect();
+        // Retractions first, so that a fact moving from old to new replaces the old.
+        graph.sort_by_key(|&(_, r)| r);
+        for (change, r) in graph {
+            self.graph.apply(change, r);
         }
-        for (v, arcs) in by_head {
+        for (v, old) in before {
+            let new: FxHashMap<Node, u64> = self.graph.live_in_arcs(v).collect();
+            let moved: Vec<(Node, Option<u64>, Option<u64>)> = old
+                .iter()
+                .map(|(&u, &t)| (u, Some(t), new.get(&u).copied()))
+                .chain(
+                    new.iter()
+                        .filter(|(u, _)| !old.contains_key(*u))
+                        .map(|(&u, &t)| (u, None, Some(t))),
+                )
+                .filter(|&(_, a, b)| a != b)
+                .collect();
+            if moved.is_empty() {
+                continue;
+            }
             for s in self.containing.get(&v).into_iter().flatten() {
+                if dirty.contains(s) {
+                    continue;
+                }
                 let coins = s.coins(self.seed);
-                let flips = |&(u, before, after): &Moved| {
+                let flips = |&(u, before, after): &(Node, Option<u64>, Option<u64>)| {
                     let c = coins.coin(u, v);
                     before.is_some_and(|t| c < t) != after.is_some_and(|t| c < t)
                 };
-                if !dirty.contains(s) && arcs.iter().any(flips) {
+                if moved.iter().any(flips) {
                     dirty.insert(*s);
                 }
             }
         }
+
+        let mut changes = Vec::new();
         for (s, r) in roots {
             if r > 0 {
                 self.rr.insert(s, Vec::new());
+                self.rooted.entry(s.root).or_default().insert(s);
                 dirty.insert(s);
             } else if let Some(old) = self.rr.remove(&s) {
                 dirty.remove(&s);
-                self.retract(s, &old, &mut changes);
+                self.diff(s, &old, &[], &mut changes);
+                let rooted = self
+                    .rooted
+                    .get_mut(&s.root)
+                    .expect("a held sample is rooted");
+                rooted.remove(&s);
+                if rooted.is_empty() {
+                    self.rooted.remove(&s.root);
+                }
             }
         }
 
@@ -205,14 +219,18 @@ impl SampleIndex {
         changes
     }
 
-    /// Every node that reaches `s.root` over arcs live in `s`, ascending.
+    /// Every node that reaches `s.root` over arcs live in `s`, ascending; empty if the root is an
+    /// adopter.
     fn search(&self, s: Sample, stack: &mut Vec<Node>, seen: &mut FxHashSet<Node>) -> Vec<Node> {
+        if self.graph.is_adopter(s.root) {
+            return Vec::new();
+        }
         let coins = s.coins(self.seed);
         seen.clear();
         seen.insert(s.root);
         stack.push(s.root);
         while let Some(v) = stack.pop() {
-            for (&u, &thr) in self.in_arcs.get(&v).into_iter().flatten() {
+            for (u, thr) in self.graph.live_in_arcs(v) {
                 if !seen.contains(&u) && coins.coin(u, v) < thr {
                     seen.insert(u);
                     stack.push(u);
@@ -240,7 +258,12 @@ impl SampleIndex {
                     j += 1;
                 }
                 (Some(&a), b) if b.is_none_or(|&b| a < b) => {
-                    self.leave(a, s);
+                    if let Some(samples) = self.containing.get_mut(&a) {
+                        samples.remove(&s);
+                        if samples.is_empty() {
+                            self.containing.remove(&a);
+                        }
+                    }
                     changes.push(((a, s), -1));
                     i += 1;
                 }
@@ -249,24 +272,7 @@ impl SampleIndex {
                     changes.push(((b, s), 1));
                     j += 1;
                 }
-                (None, None) => unreachable!("the loop runs while either list has items"),
-                (Some(_), None) => unreachable!("covered by the arm above"),
-            }
-        }
-    }
-
-    fn retract(&mut self, s: Sample, old: &[Node], changes: &mut Vec<((Node, Sample), isize)>) {
-        for &v in old {
-            self.leave(v, s);
-            changes.push(((v, s), -1));
-        }
-    }
-
-    fn leave(&mut self, v: Node, s: Sample) {
-        if let Some(samples) = self.containing.get_mut(&v) {
-            samples.remove(&s);
-            if samples.is_empty() {
-                self.containing.remove(&v);
+                (_, None) => unreachable!("an old item with no new one is taken by the arm above"),
             }
         }
     }

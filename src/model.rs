@@ -153,24 +153,49 @@ pub struct ArcFact {
     pub explicit: Option<u64>,
 }
 
-/// The thresholds of every in-arc of one head, from its in-arcs `(tail, fact)`: the single
-/// definition of the probability models, used by the dataflow and the oracle alike.
+/// What the probability of an in-arc depends on beyond its own fact: its head's in-degree (all
+/// arcs, adopters' included) and the sum of its in-arcs' weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeadStats {
+    /// Arcs into the head.
+    pub indeg: u64,
+    /// Σ of their weights.
+    pub total: u128,
+}
+
+impl HeadStats {
+    /// Counts an in-arc in (`sign` = 1) or out (`sign` = −1).
+    pub fn add(&mut self, fact: &ArcFact, sign: i64) {
+        if sign > 0 {
+            self.indeg += 1;
+            self.total += fact.weight as u128;
+        } else {
+            self.indeg -= 1;
+            self.total -= fact.weight as u128;
+        }
+    }
+}
+
+/// The threshold of one in-arc with `fact` into a head with `head` stats: the single definition of
+/// the probability models, used by the dataflow and the oracle alike.
+pub fn threshold(model: Model, fact: &ArcFact, head: HeadStats) -> u64 {
+    match (fact.explicit, model) {
+        (Some(t), _) => t,
+        (None, Model::Wc) => ONE / head.indeg.max(1),
+        (None, Model::Uniform(p)) => threshold_of(p),
+        (None, Model::Weighted) if head.total == 0 => 0,
+        (None, Model::Weighted) => (fact.weight as u128 * ONE as u128 / head.total) as u64,
+    }
+}
+
+/// The thresholds of every in-arc of one head, from its in-arcs `(tail, fact)`.
 pub fn thresholds<'a>(
     model: Model,
     in_arcs: impl Iterator<Item = (Node, &'a ArcFact)> + Clone,
 ) -> impl Iterator<Item = (Node, u64)> {
-    let indeg = in_arcs.clone().count() as u128;
-    let total: u128 = in_arcs.clone().map(|(_, f)| f.weight as u128).sum();
-    in_arcs.map(move |(u, f)| {
-        let thr = match (f.explicit, model) {
-            (Some(t), _) => t,
-            (None, Model::Wc) => (ONE as u128 / indeg) as u64,
-            (None, Model::Uniform(p)) => threshold_of(p),
-            (None, Model::Weighted) if total == 0 => 0,
-            (None, Model::Weighted) => (f.weight as u128 * ONE as u128 / total) as u64,
-        };
-        (u, thr)
-    })
+    let mut head = HeadStats::default();
+    in_arcs.clone().for_each(|(_, f)| head.add(f, 1));
+    in_arcs.map(move |(u, f)| (u, threshold(model, f, head)))
 }
 
 #[cfg(test)]

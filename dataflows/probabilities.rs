@@ -26,10 +26,18 @@ pub enum GraphChange {
     Adopter(Node),
 }
 
+/// One in-arc of a head.
+struct InArc {
+    tail: Node,
+    fact: ArcFact,
+    /// The tail is an adopter, so the arc passes nothing (kept here so searches need no lookup).
+    blocked: bool,
+}
+
 /// A replica of the graph: in-arcs by head with their facts, each head's stats, and the adopters.
 pub struct ReverseGraph {
     model: Model,
-    in_arcs: FxHashMap<Node, FxHashMap<Node, ArcFact>>,
+    in_arcs: FxHashMap<Node, Vec<InArc>>,
     heads: FxHashMap<Node, HeadStats>,
     /// Tail → heads, to find the arcs whose tail becomes or stops being an adopter.
     out: FxHashMap<Node, FxHashSet<Node>>,
@@ -60,7 +68,12 @@ impl ReverseGraph {
     pub fn apply(&mut self, change: GraphChange, diff: isize) {
         match change {
             GraphChange::Arc(u, v, fact) if diff > 0 => {
-                self.in_arcs.entry(v).or_default().insert(u, fact);
+                let blocked = self.adopters.contains(&u);
+                self.in_arcs.entry(v).or_default().push(InArc {
+                    tail: u,
+                    fact,
+                    blocked,
+                });
                 self.heads.entry(v).or_default().add(&fact, 1);
                 self.out.entry(u).or_default().insert(v);
             }
@@ -69,7 +82,11 @@ impl ReverseGraph {
                     .in_arcs
                     .get_mut(&v)
                     .expect("a removed arc's head has in-arcs");
-                tails.remove(&u);
+                let at = tails
+                    .iter()
+                    .position(|a| a.tail == u)
+                    .expect("a removed arc is there");
+                tails.swap_remove(at);
                 if tails.is_empty() {
                     self.in_arcs.remove(&v);
                     self.heads.remove(&v);
@@ -88,11 +105,23 @@ impl ReverseGraph {
                     self.out.remove(&u);
                 }
             }
-            GraphChange::Adopter(a) if diff > 0 => {
-                self.adopters.insert(a);
-            }
             GraphChange::Adopter(a) => {
-                self.adopters.remove(&a);
+                let blocked = diff > 0;
+                if blocked {
+                    self.adopters.insert(a);
+                } else {
+                    self.adopters.remove(&a);
+                }
+                for v in self.out.get(&a).into_iter().flatten() {
+                    let tails = self
+                        .in_arcs
+                        .get_mut(v)
+                        .expect("an out-arc's head has in-arcs");
+                    tails
+                        .iter_mut()
+                        .filter(|arc| arc.tail == a)
+                        .for_each(|arc| arc.blocked = blocked);
+                }
             }
         }
     }
@@ -109,7 +138,7 @@ impl ReverseGraph {
             .get(&v)
             .into_iter()
             .flatten()
-            .filter(|(u, _)| !self.adopters.contains(*u))
-            .map(move |(&u, fact)| (u, threshold(self.model, fact, stats)))
+            .filter(|arc| !arc.blocked)
+            .map(move |arc| (arc.tail, threshold(self.model, &arc.fact, stats)))
     }
 }

@@ -147,6 +147,8 @@ impl SampleIndex {
                 dirty.extend(self.rooted.get(a).into_iter().flatten().copied());
             }
         }
+        // Only heads that some sample here contains can flip anything.
+        touched.retain(|v| self.containing.contains_key(v));
         let before: Vec<(Node, FxHashMap<Node, u64>)> = touched
             .iter()
             .map(|&v| (v, self.graph.live_in_arcs(v).collect()))

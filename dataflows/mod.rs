@@ -1,18 +1,18 @@
 //! The differential dataflow that keeps the RR sets and their coverage current.
 //!
 //! ```text
-//! arc_p(v, u, thr)  :- arc(u, v, fact), thresholds of v's in-arcs          (probabilities.rs)
+//! arc_p(v, u, thr)  :- arc(u, v, fact), not adopter(u), threshold(fact, stats(v))  (probabilities.rs)
 //! rr(v, s)          :- root(s, v), not adopter(v).                           (rr_sets.rs)
-//! rr(u, s)          :- rr(v, s), arc_p(v, u, thr), not adopter(u), coin(s, u, v) < thr.
+//! rr(u, s)          :- rr(v, s), arc_p(v, u, thr), coin(s, u, v) < thr.
 //! candidate(c)      :- adopter(a), arc(a, c), not adopter(c).               (coverage.rs)
 //! member(c, s)      :- rr(c, s), candidate(c).
 //! coverage(v, n)    :- n = |{s : rr(v, s)}|.
 //! ```
 //!
 //! Inputs are sets kept by [`crate::state::State`] (arcs, adopters) and by the engine (roots at
-//! the held sampling level). Work is spread over workers by hashing: the reachability loop is
-//! keyed by node for its join and by `(node, sample)` for its `distinct`. `member` and, when
-//! asked for, `coverage` are sent to worker 0, which runs the selection.
+//! the held sampling level). The RR sets are sharded by sample: every worker holds a replica of
+//! the graph and the samples that hash to it (rr_sets.rs says why). `member` and, when asked for,
+//! `coverage` are sent to worker 0, which runs the selection.
 
 pub mod coverage;
 pub mod probabilities;
@@ -68,8 +68,7 @@ pub fn build(
     let (root_input, roots) = scope.new_collection::<Sample, isize>();
 
     let adopter_ids = adopters.map(|(a, _)| a);
-    let arc_p = probabilities::arc_thresholds(arcs.clone(), model);
-    let rr = rr_sets::reverse_reachable(arc_p, roots, adopter_ids.clone(), seed);
+    let rr = rr_sets::reverse_reachable(arcs.clone(), adopter_ids.clone(), roots, model, seed);
     let candidates = coverage::candidates(arcs, adopter_ids);
     let members = coverage::members(rr.clone(), candidates);
 

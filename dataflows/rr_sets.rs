@@ -1,44 +1,281 @@
-//! Reverse-reachable sets, by iterative reverse reachability over live arcs.
+//! Reverse-reachable sets, sharded by sample across workers.
 //!
 //! ```text
 //! rr(v, s) :- root(s, v), not adopter(v).
 //! rr(u, s) :- rr(v, s), arc_p(v, u, thr), not adopter(u), coin(seed, s, u, v) < thr.
 //! ```
 //!
-//! The arcs are arranged once, by head, outside the loop; the coin is evaluated inside the join,
-//! so no per-sample copy of the graph exists and memory follows the RR sets' size. When a
-//! threshold changes only the samples whose coin lies between the old and the new value change
-//! their result, although the join still re-checks every sample that reaches the arc's head.
+//! Written plainly in differential (an `iterate` whose `join_core` checks the coin, keyed by
+//! node), every change of a head's in-degree makes the join re-derive every sample that reaches
+//! that head through every one of its in-arcs, at differential's per-record cost, and a hub's
+//! work lands on the one worker that owns the hub. Here instead each worker owns the samples
+//! that hash to it, keeps a replica of the graph ([`ReverseGraph`]: the changes are broadcast),
+//! and holds its samples' RR sets in a plain index with an inverted list (node → samples
+//! containing it). At each time, once both inputs are complete, it applies the graph and root
+//! changes, re-searches exactly the samples that contain a head one of whose in-arcs flipped
+//! between live and not live (an arc `u → v` matters to sample `s` only if `v` is in `rr(s)`;
+//! under `wc`, moving a head's thresholds from 1/d to 1/(d+1) flips an arc with probability about
+//! 1/d²) and the new samples, and emits the membership changes as a differential collection that
+//! the rest of the dataflow counts. A search is a depth-first walk over live in-arcs with the
+//! shared coins, so the result is the rule's least fixed point, the same on any number of workers.
 
-use differential_dataflow::VecCollection;
-use differential_dataflow::operators::Iterate;
+use std::collections::BTreeMap;
+
+use differential_dataflow::consolidation::consolidate;
+use differential_dataflow::{AsCollection, Hashable, VecCollection};
+use rustc_hash::{FxHashMap, FxHashSet};
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::operators::Capability;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::vec::Broadcast;
 
 use super::Time;
-use crate::model::{Node, Sample};
+use super::probabilities::{GraphChange, ReverseGraph};
+use crate::model::{ArcFact, Model, Node, Sample};
 
 /// `(v, s)`: node `v` is in the RR set of sample `s`.
 pub fn reverse_reachable<'s>(
-    arc_p: VecCollection<'s, Time, (Node, (Node, u64))>,
-    roots: VecCollection<'s, Time, Sample>,
+    arcs: VecCollection<'s, Time, ((Node, Node), ArcFact)>,
     adopters: VecCollection<'s, Time, Node>,
+    roots: VecCollection<'s, Time, Sample>,
+    model: Model,
     seed: u64,
 ) -> VecCollection<'s, Time, (Node, Sample)> {
-    // Adopters pass no influence on: drop their out-arcs, keyed by tail, then re-key by head.
-    let live_rev = arc_p
-        .map(|(v, (u, thr))| (u, (v, thr)))
-        .antijoin(adopters.clone())
-        .map(|(u, (v, thr))| (v, (u, thr)))
-        .arrange_by_key_named("ReverseArcs");
-    let seeds = roots.map(|s| (s.root, s)).antijoin(adopters);
+    let changes = arcs
+        .map(|((u, v), fact)| GraphChange::Arc(u, v, fact))
+        .concat(adopters.map(GraphChange::Adopter));
+    let by_sample = Exchange::new(|(s, _, _): &(Sample, Time, isize)| s.hashed());
+    changes
+        .inner
+        .broadcast()
+        .binary_frontier(roots.inner, Pipeline, by_sample, "RrSets", move |_, _| {
+            let mut index = SampleIndex::new(model, seed);
+            let mut pending: BTreeMap<Time, Pending> = BTreeMap::new();
+            move |(graph, graph_frontier), (roots, roots_frontier), output| {
+                let port = output.output_index();
+                graph.for_each(|cap, data| {
+                    for (change, t, r) in data.drain(..) {
+                        let entry = pending
+                            .entry(t)
+                            .or_insert_with(|| Pending::new(cap.delayed(&t, port)));
+                        entry.graph.push((change, r));
+                    }
+                });
+                roots.for_each(|cap, data| {
+                    for (sample, t, r) in data.drain(..) {
+                        let entry = pending
+                            .entry(t)
+                            .or_insert_with(|| Pending::new(cap.delayed(&t, port)));
+                        entry.roots.push((sample, r));
+                    }
+                });
+                // Times are totally ordered: settle them in order, once neither input can add to them.
+                while let Some(entry) = pending.first_entry() {
+                    let t = *entry.key();
+                    if graph_frontier.frontier().less_equal(&t)
+                        || roots_frontier.frontier().less_equal(&t)
+                    {
+                        break;
+                    }
+                    let Pending { cap, graph, roots } = entry.remove();
+                    let changes = index.advance(graph, roots);
+                    output
+                        .session(&cap)
+                        .give_iterator(changes.into_iter().map(|(d, r)| (d, t, r)));
+                }
+            }
+        })
+        .as_collection()
+}
 
-    seeds.clone().iterate(|scope, reach| {
-        let live_rev = live_rev.enter(scope);
-        let seeds = seeds.enter(scope);
-        reach
-            .join_core(live_rev, move |v, s, &(u, thr)| {
-                s.live(seed, u, *v, thr).then_some((u, *s))
-            })
-            .concat(seeds)
-            .distinct()
-    })
+/// The changes of one time, held under a capability for it.
+struct Pending {
+    cap: Capability<Time>,
+    graph: Vec<(GraphChange, isize)>,
+    roots: Vec<(Sample, isize)>,
+}
+
+impl Pending {
+    fn new(cap: Capability<Time>) -> Self {
+        Pending {
+            cap,
+            graph: Vec::new(),
+            roots: Vec::new(),
+        }
+    }
+}
+
+/// One worker's samples with their RR sets, over a replica of the graph.
+struct SampleIndex {
+    seed: u64,
+    graph: ReverseGraph,
+    /// This worker's samples and their RR sets, ascending.
+    rr: FxHashMap<Sample, Vec<Node>>,
+    /// Node → this worker's samples whose RR set contains it.
+    containing: FxHashMap<Node, FxHashSet<Sample>>,
+    /// Root → this worker's samples rooted there.
+    rooted: FxHashMap<Node, FxHashSet<Sample>>,
+}
+
+impl SampleIndex {
+    fn new(model: Model, seed: u64) -> Self {
+        SampleIndex {
+            seed,
+            graph: ReverseGraph::new(model),
+            rr: FxHashMap::default(),
+            containing: FxHashMap::default(),
+            rooted: FxHashMap::default(),
+        }
+    }
+
+    /// Applies one time's graph and root changes; returns the membership changes.
+    fn advance(
+        &mut self,
+        mut graph: Vec<(GraphChange, isize)>,
+        mut roots: Vec<(Sample, isize)>,
+    ) -> Vec<((Node, Sample), isize)> {
+        consolidate(&mut graph);
+        consolidate(&mut roots);
+        let mut dirty: FxHashSet<Sample> = FxHashSet::default();
+
+        // The live in-arcs of every head the changes touch, before and after.
+        let mut touched: FxHashSet<Node> = FxHashSet::default();
+        for (change, _) in &graph {
+            touched.extend(self.graph.touched(change));
+            if let GraphChange::Adopter(a) = change {
+                // A sample rooted at an adopter is empty; one rooted at a former adopter is not.
+                dirty.extend(self.rooted.get(a).into_iter().flatten().copied());
+            }
+        }
+        // Only heads that some sample here contains can flip anything.
+        touched.retain(|v| self.containing.contains_key(v));
+        let before: Vec<(Node, FxHashMap<Node, u64>)> = touched
+            .iter()
+            .map(|&v| (v, self.graph.live_in_arcs(v).collect()))
+            .collect();
+        // Retractions first, so that a fact moving from old to new replaces the old.
+        graph.sort_by_key(|&(_, r)| r);
+        for (change, r) in graph {
+            self.graph.apply(change, r);
+        }
+        for (v, old) in before {
+            let new: FxHashMap<Node, u64> = self.graph.live_in_arcs(v).collect();
+            let moved: Vec<(Node, Option<u64>, Option<u64>)> = old
+                .iter()
+                .map(|(&u, &t)| (u, Some(t), new.get(&u).copied()))
+                .chain(
+                    new.iter()
+                        .filter(|(u, _)| !old.contains_key(*u))
+                        .map(|(&u, &t)| (u, None, Some(t))),
+                )
+                .filter(|&(_, a, b)| a != b)
+                .collect();
+            if moved.is_empty() {
+                continue;
+            }
+            for s in self.containing.get(&v).into_iter().flatten() {
+                if dirty.contains(s) {
+                    continue;
+                }
+                let coins = s.coins(self.seed);
+                let flips = |&(u, before, after): &(Node, Option<u64>, Option<u64>)| {
+                    let c = coins.coin(u, v);
+                    before.is_some_and(|t| c < t) != after.is_some_and(|t| c < t)
+                };
+                if moved.iter().any(flips) {
+                    dirty.insert(*s);
+                }
+            }
+        }
+
+        let mut changes = Vec::new();
+        for (s, r) in roots {
+            if r > 0 {
+                self.rr.insert(s, Vec::new());
+                self.rooted.entry(s.root).or_default().insert(s);
+                dirty.insert(s);
+            } else if let Some(old) = self.rr.remove(&s) {
+                dirty.remove(&s);
+                self.diff(s, &old, &[], &mut changes);
+                let rooted = self
+                    .rooted
+                    .get_mut(&s.root)
+                    .expect("a held sample is rooted");
+                rooted.remove(&s);
+                if rooted.is_empty() {
+                    self.rooted.remove(&s.root);
+                }
+            }
+        }
+
+        let mut stack = Vec::new();
+        let mut seen = FxHashSet::default();
+        for s in dirty {
+            let new = self.search(s, &mut stack, &mut seen);
+            let old = self
+                .rr
+                .insert(s, new.clone())
+                .expect("dirty samples are held");
+            self.diff(s, &old, &new, &mut changes);
+        }
+        changes
+    }
+
+    /// Every node that reaches `s.root` over arcs live in `s`, ascending; empty if the root is an
+    /// adopter.
+    fn search(&self, s: Sample, stack: &mut Vec<Node>, seen: &mut FxHashSet<Node>) -> Vec<Node> {
+        if self.graph.is_adopter(s.root) {
+            return Vec::new();
+        }
+        let coins = s.coins(self.seed);
+        seen.clear();
+        seen.insert(s.root);
+        stack.push(s.root);
+        while let Some(v) = stack.pop() {
+            for (u, thr) in self.graph.live_in_arcs(v) {
+                if !seen.contains(&u) && coins.coin(u, v) < thr {
+                    seen.insert(u);
+                    stack.push(u);
+                }
+            }
+        }
+        let mut members: Vec<Node> = seen.iter().copied().collect();
+        members.sort_unstable();
+        members
+    }
+
+    /// Records the change of `s`'s RR set from `old` to `new` (both ascending).
+    fn diff(
+        &mut self,
+        s: Sample,
+        old: &[Node],
+        new: &[Node],
+        changes: &mut Vec<((Node, Sample), isize)>,
+    ) {
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            match (old.get(i), new.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(&a), b) if b.is_none_or(|&b| a < b) => {
+                    if let Some(samples) = self.containing.get_mut(&a) {
+                        samples.remove(&s);
+                        if samples.is_empty() {
+                            self.containing.remove(&a);
+                        }
+                    }
+                    changes.push(((a, s), -1));
+                    i += 1;
+                }
+                (_, Some(&b)) => {
+                    self.containing.entry(b).or_default().insert(s);
+                    changes.push(((b, s), 1));
+                    j += 1;
+                }
+                (_, None) => unreachable!("an old item with no new one is taken by the arm above"),
+            }
+        }
+    }
 }

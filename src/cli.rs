@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::baselines::Method;
+pub use crate::cluster::ClusterArgs;
 use crate::job::JobConfig;
 use crate::model::Model;
 use crate::output::Format;
@@ -36,6 +38,9 @@ pub enum Command {
     /// With `--state DIR`, a restart resumes where the last one stopped.
     #[command(disable_help_flag = true)]
     Follow(FollowArgs),
+    /// Estimate the spread of a `recommendations.tsv` by Monte Carlo simulation of the
+    /// independent cascade on the graph without adopters, independently of the RR sets.
+    Evaluate(EvaluateArgs),
 }
 
 /// `cimflow run`.
@@ -53,6 +58,13 @@ pub struct RunArgs {
     /// What to compute and how to emit it.
     #[command(flatten)]
     pub job: JobArgs,
+    /// The selection: `cimflow`, or a baseline (`random`, `degree`, `local`) computed for epoch 0
+    /// only, on the oracle's RR sets.
+    #[arg(long, default_value = "cimflow", value_parser = parse_method)]
+    pub method: Method,
+    /// Print the peak resident memory (VmHWM) to stderr at exit, for benchmarks.
+    #[arg(long, hide = true)]
+    pub report_memory: bool,
 }
 
 /// `cimflow follow`.
@@ -135,12 +147,47 @@ pub struct JobArgs {
     /// Report latencies as 0, so that runs can be compared byte for byte.
     #[arg(long)]
     pub no_timings: bool,
-    /// Worker threads per process.
-    #[arg(short = 'w', long = "workers", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    pub workers: u64,
     /// Print help.
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
+    /// Where the workers run: `-w`, and `-n`, `-p`, `-h` for a cluster of processes.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// `cimflow evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The graph, as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub graph: PathBuf,
+    /// Each line of the graph is a friendship (both arcs).
+    #[arg(long)]
+    pub undirected: bool,
+    /// Read the graph's third column as an interaction count.
+    #[arg(long)]
+    pub weights: bool,
+    /// The adopters, as for `run`.
+    #[arg(long, value_name = "FILE")]
+    pub adopters: PathBuf,
+    /// Use only line N (0-based) of the adopter file.
+    #[arg(long, value_name = "N")]
+    pub adopter_set: Option<usize>,
+    /// A `recommendations.tsv` (as `run --output` writes it): its friends are the seeds.
+    #[arg(long, value_name = "FILE")]
+    pub recommendations: PathBuf,
+    /// Arc probabilities: `wc` (1/indeg), `uniform:P` or `weighted`.
+    #[arg(long, default_value = "wc", value_parser = parse_model)]
+    pub model: Model,
+    /// Cascades to simulate.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: u64,
+    /// Simulation threads (default: the available cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub threads: Option<u64>,
+    /// The seed of the simulation's random numbers.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 fn parse_model(s: &str) -> Result<Model, String> {
@@ -148,6 +195,10 @@ fn parse_model(s: &str) -> Result<Model, String> {
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
     s.parse()
 }
 
@@ -196,9 +247,25 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+impl RunArgs {
+    /// Checks what clap cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.method != Method::Cimflow && self.job.verify {
+            return Err(format!(
+                "--verify checks the cimflow selection; --method {} has nothing to verify",
+                self.method
+            ));
+        }
+        self.job.validate()
+    }
+}
+
 impl FollowArgs {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
+        if self.job.cluster.is_cluster() {
+            return Err("follow runs in one process for now: drop -n (-w is fine)".into());
+        }
         if self.log.extension().is_some_and(|e| e == "gz") {
             return Err(format!(
                 "{}: a gzip stream cannot be followed line by line; decompress it first",
@@ -219,6 +286,9 @@ impl JobArgs {
             && !(d > 0.0 && d < 1.0)
         {
             return Err(format!("--delta {d} must be in (0, 1)"));
+        }
+        if self.oracle && self.cluster.is_cluster() {
+            return Err("--oracle runs in one process: drop -n".into());
         }
         Ok(())
     }
@@ -276,9 +346,15 @@ mod tests {
         assert_eq!(f.log, PathBuf::from("log.txt"));
         assert_eq!(f.job.window, Some(30.0 * 86_400.0));
         assert_eq!(f.idle, Duration::from_millis(50));
-        assert_eq!(f.job.workers, 2);
+        assert_eq!(f.job.cluster.workers, 2);
         assert!(f.graph.is_none() && f.state.is_none());
         // `run` still needs its graph and adopters.
         assert!(Cli::try_parse_from(["cimflow", "run", "-k", "3"]).is_err());
+        // `follow` runs in one process.
+        let cli = Cli::try_parse_from(["cimflow", "follow", "log", "-k", "3", "-n", "2"]).unwrap();
+        let Command::Follow(f) = cli.command else {
+            panic!("not follow")
+        };
+        assert!(f.validate().is_err());
     }
 }

@@ -57,8 +57,12 @@ pub struct DataflowEngine<'w> {
     nodes: FxHashSet<Node>,
     /// Held samples counted by half and by the lowest level that includes them.
     level_counts: BTreeMap<i32, [usize; 2]>,
-    /// `member(c, s)`, as the dataflow last reported it.
-    members: FxHashMap<Node, FxHashSet<Sample>>,
+    /// `member(c, s)`, as the dataflow last reported it, with samples by their dense id.
+    members: FxHashMap<Node, Vec<u32>>,
+    /// Dense ids of the samples that some membership refers to.
+    ids: SampleIds,
+    /// The last epoch's solution.
+    last: Option<Solution>,
     /// `coverage(v, n)`, when gathered.
     coverage: FxHashMap<Node, isize>,
 }
@@ -79,6 +83,8 @@ impl<'w> DataflowEngine<'w> {
             nodes: FxHashSet::default(),
             level_counts: BTreeMap::new(),
             members: FxHashMap::default(),
+            ids: SampleIds::default(),
+            last: None,
             coverage: FxHashMap::default(),
         }
     }
@@ -146,22 +152,30 @@ impl<'w> DataflowEngine<'w> {
         self.inputs.adopters.flush();
         self.inputs.roots.flush();
         let probe = &self.outputs.probe;
-        self.worker.step_while(|| probe.less_than(&t));
+        // Park rather than spin while other workers (or processes) finish the round.
+        let patience = Some(std::time::Duration::from_millis(10));
+        self.worker
+            .step_or_park_while(patience, || probe.less_than(&t));
 
         let mut updates = std::mem::take(&mut *self.outputs.members.borrow_mut());
         consolidate_updates(&mut updates);
+        // Removals first, so that an id freed here is not mistaken for one reused below.
+        updates.sort_by_key(|&(_, _, diff)| diff);
+        let mut gone: FxHashMap<Node, FxHashSet<u32>> = FxHashMap::default();
         for ((c, s), _, diff) in updates {
-            let set = self.members.entry(c).or_default();
-            let changed = if diff > 0 {
-                set.insert(s)
+            debug_assert_eq!(diff.abs(), 1, "member is a set");
+            if diff > 0 {
+                if !gone.is_empty() {
+                    self.forget(std::mem::take(&mut gone));
+                }
+                let id = self.ids.acquire(s, self.seed);
+                self.members.entry(c).or_default().push(id);
             } else {
-                set.remove(&s)
-            };
-            debug_assert!(changed && diff.abs() == 1, "member is a set");
-            if set.is_empty() {
-                self.members.remove(&c);
+                gone.entry(c).or_default().insert(self.ids.id(&s));
+                self.ids.release(&s);
             }
         }
+        self.forget(gone);
         if let Some(gathered) = &self.outputs.coverage {
             let mut updates = std::mem::take(&mut *gathered.borrow_mut());
             consolidate_updates(&mut updates);
@@ -171,6 +185,67 @@ impl<'w> DataflowEngine<'w> {
                 } else if self.coverage.get(&v) == Some(&n) {
                     self.coverage.remove(&v);
                 }
+            }
+        }
+    }
+}
+
+/// Dense ids for the samples that candidate memberships refer to, reused once no membership
+/// refers to them, with each sample's half and lowest level.
+#[derive(Default)]
+struct SampleIds {
+    ids: FxHashMap<Sample, (u32, u32)>,
+    /// Per id: half and lowest level.
+    info: Vec<(u8, i32)>,
+    free: Vec<u32>,
+}
+
+impl SampleIds {
+    fn acquire(&mut self, s: Sample, seed: u64) -> u32 {
+        let (id, refs) = *self.ids.entry(s).or_insert_with(|| {
+            let info = (s.half() as u8, lowest_level(s.key(seed)));
+            let id = match self.free.pop() {
+                Some(id) => {
+                    self.info[id as usize] = info;
+                    id
+                }
+                None => {
+                    self.info.push(info);
+                    self.info.len() as u32 - 1
+                }
+            };
+            (id, 0)
+        });
+        self.ids.insert(s, (id, refs + 1));
+        id
+    }
+
+    fn id(&self, s: &Sample) -> u32 {
+        self.ids[s].0
+    }
+
+    fn release(&mut self, s: &Sample) {
+        let entry = self.ids.get_mut(s).expect("a released sample was acquired");
+        entry.1 -= 1;
+        if entry.1 == 0 {
+            let id = entry.0;
+            self.ids.remove(s);
+            self.free.push(id);
+        }
+    }
+}
+
+impl DataflowEngine<'_> {
+    /// Drops the memberships `gone` from the candidates' lists.
+    fn forget(&mut self, gone: FxHashMap<Node, FxHashSet<u32>>) {
+        for (c, ids) in gone {
+            let list = self
+                .members
+                .get_mut(&c)
+                .expect("a membership that goes was there");
+            list.retain(|id| !ids.contains(id));
+            if list.is_empty() {
+                self.members.remove(&c);
             }
         }
     }
@@ -202,27 +277,35 @@ impl RrSource for DataflowEngine<'_> {
             theta[0] += counts[0];
             theta[1] += counts[1];
         }
-        let rate = level_rate(level);
-        let seed = self.seed;
-        let memberships = problem
-            .candidates
-            .iter()
-            .flatten()
-            .collect::<FxHashSet<_>>()
-            .into_iter()
-            .filter_map(|c| self.members.get(c).map(|set| (c, set)))
-            .flat_map(|(&c, set)| {
-                set.iter()
-                    .filter(move |s| s.key(seed) < rate)
-                    .map(move |&s| (c, s))
-            });
-        RrIndex::build(theta, memberships)
+        // The greedy's result does not depend on which ids the samples carry, so the engine's
+        // dense ids serve directly, filtered to the level.
+        let mut members: FxHashMap<Node, [Vec<u32>; 2]> = FxHashMap::default();
+        for &c in problem.candidates.iter().flatten() {
+            if let (Some(list), std::collections::hash_map::Entry::Vacant(entry)) =
+                (self.members.get(&c), members.entry(c))
+            {
+                let lists = entry.insert(Default::default());
+                for &id in list {
+                    let (half, lowest) = self.ids.info[id as usize];
+                    if lowest <= level {
+                        lists[half as usize].push(id);
+                    }
+                }
+            }
+        }
+        RrIndex { theta, members }
     }
 }
 
 impl Engine for DataflowEngine<'_> {
     fn epoch(&mut self, state: &mut State, params: &Params) -> Solution {
-        self.feed(state.take_delta());
+        let delta = state.take_delta();
+        // The solution is a function of the snapshot: an epoch that changed nothing the dataflow
+        // sees (say, interactions under `wc`) has the last epoch's.
+        if let Some(last) = self.last.as_ref().filter(|_| delta.is_empty()) {
+            return last.clone();
+        }
+        self.feed(delta);
         let problem = problem(state);
         // Start at the plan's lowest level in the same round as the epoch's changes.
         let start = plan(&problem, params).level_min;
@@ -240,7 +323,9 @@ impl Engine for DataflowEngine<'_> {
             .coverage
             .as_ref()
             .map(|_| self.coverage.iter().map(|(&v, &n)| (v, n as u64)).collect());
-        Solution { outcome, coverage }
+        let solution = Solution { outcome, coverage };
+        self.last = Some(solution.clone());
+        solution
     }
 }
 

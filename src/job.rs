@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::cluster::{Launch, LaunchError};
 use crate::engine::{DataflowEngine, Engine, Solution};
 use crate::epochs::Batcher;
 use crate::input::{Event, Window};
@@ -63,9 +64,12 @@ pub enum JobError {
         /// What differs, with both values.
         what: String,
     },
-    /// timely could not start, or a worker failed.
+    /// The workers are not where they should be (no worker 0 in this process).
     #[error("{0}")]
     Worker(String),
+    /// The workers could not start, or one failed (in a cluster: another process died).
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
 }
 
 /// What a finished run did.
@@ -318,6 +322,7 @@ fn verify(epoch: u64, state: &State, got: &Solution, params: &Params) -> Result<
 
 /// Starts the dataflow on `communication`'s workers and runs `body` on worker 0 with a session
 /// over it; the other workers take part in the computation. Returns what `body` returned.
+/// For one process of a cluster, where worker 0 may be elsewhere, use [`on_cluster`].
 pub fn on_dataflow<R, F>(
     communication: timely::CommunicationConfig,
     cfg: JobConfig,
@@ -327,12 +332,20 @@ where
     R: Send + 'static,
     F: Fn(&mut Session<DataflowEngine<'_>>) -> Result<R, JobError> + Send + Sync + 'static,
 {
-    let config = timely::Config {
-        communication,
-        worker: timely::WorkerConfig::default(),
-    };
+    on_cluster(communication.into(), cfg, body)?
+        .ok_or_else(|| JobError::Worker("this process ran no worker 0".into()))
+}
+
+/// [`on_dataflow`] for this process's share of a computation that may span several: `body` runs
+/// where worker 0 is (process 0), which gets `Some` of its result; every other process serves its
+/// workers' share of the dataflow until worker 0 closes the inputs, and gets `None`.
+pub fn on_cluster<R, F>(launch: Launch, cfg: JobConfig, body: F) -> Result<Option<R>, JobError>
+where
+    R: Send + 'static,
+    F: Fn(&mut Session<DataflowEngine<'_>>) -> Result<R, JobError> + Send + Sync + 'static,
+{
     let with_coverage = cfg.verify;
-    let guards = timely::execute(config, move |worker| {
+    let workers = crate::cluster::execute(launch, move |worker| {
         if worker.index() == 0 {
             let engine = DataflowEngine::build(worker, cfg.model, cfg.params.seed, with_coverage);
             body(&mut Session::new(engine, cfg.clone())).map(Some)
@@ -340,19 +353,14 @@ where
             crate::engine::serve(worker, cfg.model, cfg.params.seed, with_coverage);
             Ok(None)
         }
-    })
-    .map_err(|e| JobError::Worker(format!("timely could not start: {e}")))?;
+    })?;
     let mut result = None;
-    for joined in guards.join() {
-        match joined {
-            Ok(Ok(Some(r))) => result = Some(r),
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => return Err(e),
-            Err(panic) => return Err(JobError::Worker(format!("a worker failed: {panic}"))),
+    for (_, outcome) in workers {
+        if let Some(r) = outcome? {
+            result = Some(r);
         }
     }
-    // Worker 0 lives in process 0; other processes of a cluster have no result of their own.
-    result.ok_or_else(|| JobError::Worker("this process ran no worker 0".into()))
+    Ok(result)
 }
 
 /// Runs the whole of `loaded` on the dataflow with `workers` threads in this process, writing

@@ -5,21 +5,30 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::Parser;
 
-use cimflow::cli::{Cli, Command, FollowArgs, RunArgs};
+use cimflow::baselines::{BaselineEngine, Method};
+use cimflow::cli::{Cli, Command, EvaluateArgs, FollowArgs, RunArgs};
+use cimflow::cluster::{quiet_connection_panics, take_stdout};
+use cimflow::evaluate::{self, EvaluateError};
 use cimflow::follow::{FollowConfig, FollowError, Report};
 use cimflow::input::{Diagnostics, Initial, InputError, read_events, read_initial};
-use cimflow::job::{JobError, Loaded, Session, on_dataflow, run_dataflow, run_epochs};
+use cimflow::job::{JobError, Loaded, Session, on_cluster, run_epochs};
 use cimflow::oracle::OracleEngine;
 use cimflow::output::{Output, OutputError};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let report_memory = matches!(&cli.command, Command::Run(a) if a.report_memory);
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Follow(args) => follow(args),
+        Command::Evaluate(args) => evaluate(args),
     };
+    if report_memory && let Some(kb) = cimflow::memory::peak_rss_kb() {
+        eprintln!("cimflow: peak memory {kb} kB (VmHWM)");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that went away (`| head`) is not an error.
@@ -45,29 +54,76 @@ fn closed_output(e: &anyhow::Error) -> bool {
     )
 }
 
+/// A bad input line under `--strict`: exit status 2.
 fn bad_input(e: &anyhow::Error) -> bool {
-    matches!(e.downcast_ref::<InputError>(), Some(InputError::Bad(_)))
-        || matches!(
-            e.downcast_ref::<FollowError>(),
-            Some(FollowError::Input(InputError::Bad(_)))
-        )
+    let input = e
+        .downcast_ref::<InputError>()
+        .or_else(|| match e.downcast_ref::<EvaluateError>() {
+            Some(EvaluateError::Input(i)) => Some(i),
+            _ => None,
+        })
+        .or_else(|| match e.downcast_ref::<FollowError>() {
+            Some(FollowError::Input(i)) => Some(i),
+            _ => None,
+        });
+    matches!(input, Some(InputError::Bad(_)))
 }
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
-    args.job.validate().map_err(anyhow::Error::msg)?;
-    let loaded = load(&args)?;
+    args.validate().map_err(anyhow::Error::msg)?;
+    let cluster = args.job.cluster.clone();
+    let launch = cluster.launch().map_err(anyhow::Error::msg)?;
+    // Process 0 alone reads the input and writes the results (see `cimflow::cluster`).
+    let loaded = if cluster.is_first() {
+        load(&args)?
+    } else {
+        eprintln!(
+            "cimflow: {}: results are written by process 0",
+            cluster.describe()
+        );
+        Loaded::default()
+    };
+    // Before timely starts: its connection messages go to stdout, so stdout is moved aside.
+    let data = if cluster.is_cluster() {
+        quiet_connection_panics();
+        Some(take_stdout().context("moving stdout aside")?)
+    } else {
+        None
+    };
     let cfg = args.job.config();
     let (format, dir) = (args.job.format, args.job.output.clone());
     let total = (loaded.initial.len() + loaded.events.len()) as u64;
-    cimflow::progress::start("run", total);
-    let open = move || Output::new(format, dir.as_deref());
-    let stats = if args.job.oracle {
+    if cluster.is_first() {
+        cimflow::progress::start("run", total);
+    }
+    let open = move || match &data {
+        Some(out) => Output::with_writer(format, Box::new(out.clone()), dir.as_deref()),
+        None => Output::new(format, dir.as_deref()),
+    };
+    let stats = if args.method != Method::Cimflow {
+        let engine = BaselineEngine {
+            method: args.method,
+        };
+        run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
+    } else if args.job.oracle {
         let engine = OracleEngine {
             with_coverage: args.job.verify,
         };
         run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
     } else {
-        run_dataflow(args.job.workers as usize, Arc::new(loaded), cfg, open)?
+        let loaded = Arc::new(loaded);
+        let ran = on_cluster(launch, cfg, move |session| {
+            run_epochs(session, &loaded, &mut open()?)
+        });
+        let ran = match ran {
+            Err(e) if cluster.is_cluster() => Err(e).context(cluster.describe()),
+            ran => Ok(ran?),
+        };
+        match ran? {
+            Some(stats) => stats,
+            // Not process 0: the results are there.
+            None => return Ok(()),
+        }
     };
     cimflow::progress::finish();
     if let Some(last) = stats.last {
@@ -99,6 +155,14 @@ fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
     };
     let initial = read_initial(&initial, &mut diag)?;
     let events = match &args.events {
+        Some(path) if args.method != Method::Cimflow => {
+            eprintln!(
+                "cimflow: --method {} computes epoch 0 only; ignoring --events {}",
+                args.method,
+                path.display()
+            );
+            Vec::new()
+        }
         Some(path) => read_events(path, &mut diag)?,
         None => Vec::new(),
     };
@@ -144,14 +208,12 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         };
         cimflow::follow::follow(&mut Session::new(engine, cfg), &fcfg, &stop)?
     } else {
-        let communication = if args.job.workers > 1 {
-            timely::CommunicationConfig::Process(args.job.workers as usize)
-        } else {
-            timely::CommunicationConfig::Thread
-        };
-        on_dataflow(communication, cfg, move |session| {
+        // One process (`FollowArgs::validate`): worker 0, and so the result, is here.
+        let launch = args.job.cluster.launch().map_err(anyhow::Error::msg)?;
+        on_cluster(launch, cfg, move |session| {
             Ok(cimflow::follow::follow(session, &fcfg, &stop))
-        })??
+        })?
+        .context("no worker 0 in this process")??
     };
     eprintln!("cimflow: {}: {}", args.log.display(), describe(&report));
     Ok(())
@@ -182,4 +244,38 @@ fn describe(r: &Report) -> String {
         at(0.5),
         at(0.99),
     )
+}
+
+fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
+    let inputs = evaluate::Inputs {
+        graph: &args.graph,
+        undirected: args.undirected,
+        weights: args.weights,
+        adopters: &args.adopters,
+        adopter_set: args.adopter_set,
+        recommendations: &args.recommendations,
+        model: args.model,
+    };
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |t| t as usize,
+    );
+    let ev = evaluate::evaluate(&inputs, args.runs as usize, threads, args.seed)?;
+    let e = ev.estimate;
+    println!(
+        "{}",
+        serde_json::json!({
+            "spread": e.mean,
+            "std_err": e.std_err,
+            "runs": e.runs,
+            "seeds": ev.seeds,
+            "adopters": ev.adopters,
+            "nodes": ev.nodes,
+        })
+    );
+    eprintln!(
+        "cimflow: spread {:.2} ± {:.2} (standard error; {} cascades, {} threads, {} seeds)",
+        e.mean, e.std_err, e.runs, threads, ev.seeds
+    );
+    Ok(())
 }

@@ -43,6 +43,22 @@ impl Sample {
     pub fn live(&self, seed: u64, u: Node, v: Node, threshold: u64) -> bool {
         coin(seed, self, u, v) < threshold
     }
+
+    /// The sample's coins, keyed once: `coins.coin(u, v) == coin(seed, self, u, v)`.
+    pub fn coins(&self, seed: u64) -> Coins {
+        Coins(hash3(seed ^ COIN_TAG, self.root, self.slot as u64))
+    }
+}
+
+/// One sample's coins, with the per-sample half of the hash done once (searches flip thousands).
+#[derive(Clone, Copy, Debug)]
+pub struct Coins(u64);
+
+impl Coins {
+    /// The coin of arc `u → v`: 63 uniform bits.
+    pub fn coin(&self, u: Node, v: Node) -> u64 {
+        hash3(self.0, u, v) >> 1
+    }
 }
 
 /// The samples rooted at `root` at rate `rate`, in both halves, in `Ord` order of slot.
@@ -65,8 +81,7 @@ const COIN_TAG: u64 = 0x636f_696e_7321_2121;
 
 /// The coin of arc `u → v` in `sample`: 63 uniform bits.
 pub fn coin(seed: u64, sample: &Sample, u: Node, v: Node) -> u64 {
-    let h = hash3(seed ^ COIN_TAG, sample.root, sample.slot as u64);
-    hash3(h, u, v) >> 1
+    sample.coins(seed).coin(u, v)
 }
 
 /// SplitMix64's finaliser: a fixed, well-mixed permutation of u64. Owned here rather than taken
@@ -138,24 +153,49 @@ pub struct ArcFact {
     pub explicit: Option<u64>,
 }
 
-/// The thresholds of every in-arc of one head, from its in-arcs `(tail, fact)`: the single
-/// definition of the probability models, used by the dataflow and the oracle alike.
+/// What the probability of an in-arc depends on beyond its own fact: its head's in-degree (all
+/// arcs, adopters' included) and the sum of its in-arcs' weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeadStats {
+    /// Arcs into the head.
+    pub indeg: u64,
+    /// Σ of their weights.
+    pub total: u128,
+}
+
+impl HeadStats {
+    /// Counts an in-arc in (`sign` = 1) or out (`sign` = −1).
+    pub fn add(&mut self, fact: &ArcFact, sign: i64) {
+        if sign > 0 {
+            self.indeg += 1;
+            self.total += fact.weight as u128;
+        } else {
+            self.indeg -= 1;
+            self.total -= fact.weight as u128;
+        }
+    }
+}
+
+/// The threshold of one in-arc with `fact` into a head with `head` stats: the single definition of
+/// the probability models, used by the dataflow and the oracle alike.
+pub fn threshold(model: Model, fact: &ArcFact, head: HeadStats) -> u64 {
+    match (fact.explicit, model) {
+        (Some(t), _) => t,
+        (None, Model::Wc) => ONE / head.indeg.max(1),
+        (None, Model::Uniform(p)) => threshold_of(p),
+        (None, Model::Weighted) if head.total == 0 => 0,
+        (None, Model::Weighted) => (fact.weight as u128 * ONE as u128 / head.total) as u64,
+    }
+}
+
+/// The thresholds of every in-arc of one head, from its in-arcs `(tail, fact)`.
 pub fn thresholds<'a>(
     model: Model,
     in_arcs: impl Iterator<Item = (Node, &'a ArcFact)> + Clone,
 ) -> impl Iterator<Item = (Node, u64)> {
-    let indeg = in_arcs.clone().count() as u128;
-    let total: u128 = in_arcs.clone().map(|(_, f)| f.weight as u128).sum();
-    in_arcs.map(move |(u, f)| {
-        let thr = match (f.explicit, model) {
-            (Some(t), _) => t,
-            (None, Model::Wc) => (ONE as u128 / indeg) as u64,
-            (None, Model::Uniform(p)) => threshold_of(p),
-            (None, Model::Weighted) if total == 0 => 0,
-            (None, Model::Weighted) => (f.weight as u128 * ONE as u128 / total) as u64,
-        };
-        (u, thr)
-    })
+    let mut head = HeadStats::default();
+    in_arcs.clone().for_each(|(_, f)| head.add(f, 1));
+    in_arcs.map(move |(u, f)| (u, threshold(model, f, head)))
 }
 
 #[cfg(test)]

@@ -94,6 +94,7 @@ impl Oracle {
                     continue;
                 }
                 let start = self.rr_nodes.len();
+                let coins = sample.coins(self.seed);
                 if !self.adopter[r] {
                     seen[r] = true;
                     stack.push(r as u32);
@@ -104,12 +105,7 @@ impl Oracle {
                     for a in self.offsets[v as usize]..self.offsets[v as usize + 1] {
                         let u = self.tails[a];
                         if !seen[u as usize]
-                            && sample.live(
-                                self.seed,
-                                self.nodes[u as usize],
-                                head,
-                                self.thresholds[a],
-                            )
+                            && coins.coin(self.nodes[u as usize], head) < self.thresholds[a]
                         {
                             seen[u as usize] = true;
                             stack.push(u);

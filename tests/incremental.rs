@@ -16,7 +16,7 @@ fn check(loaded: &cimflow::job::Loaded, model: Model, batch: usize) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// Incremental equals from-scratch under `wc`, whatever the events.
     #[test]

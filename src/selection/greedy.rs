@@ -58,7 +58,7 @@ pub fn rr_greedy(problem: &Problem, index: &RrIndex) -> Greedy {
     let r1: Vec<&[u32]> = cands.iter().map(|&c| index.of(c, 0)).collect();
     let samples = r1
         .iter()
-        .filter_map(|l| l.last())
+        .filter_map(|l| l.iter().max())
         .max()
         .map_or(0, |&s| s as usize + 1);
     // Sample → the candidates it contains (CSR), to decrement gains when it gets covered.
@@ -136,7 +136,7 @@ pub fn rr_greedy(problem: &Problem, index: &RrIndex) -> Greedy {
     let mut hit2 = vec![
         false;
         r2.clone()
-            .filter_map(|l| l.last())
+            .filter_map(|l| l.iter().max())
             .max()
             .map_or(0, |&s| s as usize + 1)
     ];

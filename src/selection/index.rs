@@ -23,23 +23,27 @@ impl RrIndex {
     /// Duplicate memberships are harmless.
     pub fn build(theta: [usize; 2], memberships: impl IntoIterator<Item = (Node, Sample)>) -> Self {
         let memberships: Vec<(Node, Sample)> = memberships.into_iter().collect();
-        let mut samples: [Vec<Sample>; 2] = [Vec::new(), Vec::new()];
+        // Dense ids follow the order of the distinct samples of each half, found through a hash
+        // map rather than a search per membership.
+        let mut ids: [FxHashMap<Sample, u32>; 2] = Default::default();
         for &(_, s) in &memberships {
-            samples[s.half()].push(s);
+            ids[s.half()].entry(s).or_insert(0);
         }
-        for half in &mut samples {
-            half.sort_unstable();
-            half.dedup();
+        for half in &mut ids {
+            let mut samples: Vec<Sample> = half.keys().copied().collect();
+            samples.sort_unstable();
+            for (id, s) in samples.into_iter().enumerate() {
+                half.insert(s, id as u32);
+            }
         }
         debug_assert!(
-            samples[0].len() <= theta[0] && samples[1].len() <= theta[1],
+            ids[0].len() <= theta[0] && ids[1].len() <= theta[1],
             "more samples hit than θ counts"
         );
         let mut members: FxHashMap<Node, [Vec<u32>; 2]> = FxHashMap::default();
         for (c, s) in memberships {
             let h = s.half();
-            let id = samples[h].binary_search(&s).expect("collected above") as u32;
-            members.entry(c).or_default()[h].push(id);
+            members.entry(c).or_default()[h].push(ids[h][&s]);
         }
         for lists in members.values_mut() {
             for list in lists {

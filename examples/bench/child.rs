@@ -1,0 +1,129 @@
+//! `cimflow run` as a child process: its per-epoch summaries from stdout, its wall time, and its
+//! peak memory from `--report-memory` (VmHWM, printed on stderr at exit). Running each measured
+//! configuration in a process of its own is what makes peak memories comparable.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// The summary fields the benchmark reads.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Summary {
+    /// Events in the epoch's batch.
+    pub events: u64,
+    /// Nodes in the graph.
+    pub nodes: usize,
+    /// |R1|.
+    pub theta: usize,
+    /// Milliseconds the epoch took.
+    pub latency_ms: f64,
+}
+
+#[derive(Deserialize)]
+struct Record {
+    summary: Option<Summary>,
+}
+
+/// One finished run.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// The summaries, epoch 0 first.
+    pub summaries: Vec<Summary>,
+    /// Seconds from spawn to exit: reading the input included.
+    pub wall_s: f64,
+    /// The child's peak resident memory, kB.
+    pub peak_kb: u64,
+}
+
+impl Run {
+    /// The latencies of epochs 1.. (epoch 0 is the cold start).
+    pub fn incremental_ms(&self) -> Vec<f64> {
+        self.summaries
+            .iter()
+            .skip(1)
+            .map(|s| s.latency_ms)
+            .collect()
+    }
+}
+
+/// The cimflow binary the benchmark measures.
+pub struct Cimflow {
+    /// Its path.
+    pub bin: PathBuf,
+}
+
+impl Cimflow {
+    /// Runs `cimflow run <args> --report-memory` to completion and gathers what it reported.
+    pub fn run(&self, args: &[String]) -> anyhow::Result<Run> {
+        let started = Instant::now();
+        let out = Command::new(&self.bin)
+            .arg("run")
+            .args(args)
+            .arg("--report-memory")
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("starting {}", self.bin.display()))?;
+        let wall_s = started.elapsed().as_secs_f64();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            bail!(
+                "cimflow run {} failed: {}\n{stderr}",
+                args.join(" "),
+                out.status
+            );
+        }
+        let mut summaries = Vec::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let rec: Record = serde_json::from_str(line).context("a stdout line is not JSON")?;
+            summaries.extend(rec.summary);
+        }
+        let peak_kb = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("cimflow: peak memory "))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .context("no peak memory on stderr (is /proc mounted?)")?;
+        Ok(Run {
+            summaries,
+            wall_s,
+            peak_kb,
+        })
+    }
+}
+
+/// The `cimflow` binary: `explicit` if given; else, when run by cargo, built now (so that the
+/// benchmark always measures the current source) next to this example; else the one next to it.
+pub fn locate(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(bin) = explicit {
+        return Ok(bin);
+    }
+    let exe = std::env::current_exe()?;
+    // target/<profile>/examples/bench → target/<profile>/cimflow
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("cannot find the target directory")?;
+    if let Ok(cargo) = std::env::var("CARGO") {
+        let release = profile_dir.file_name().is_some_and(|n| n == "release");
+        let mut build = Command::new(cargo);
+        build.args(["build", "--quiet", "--bin", "cimflow"]);
+        if release {
+            build.arg("--release");
+        }
+        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let status = build.args(["--manifest-path", manifest]).status()?;
+        if !status.success() {
+            bail!("building the cimflow binary failed");
+        }
+    }
+    let bin = profile_dir.join("cimflow");
+    if !bin.exists() {
+        bail!(
+            "{} not found: build it (cargo build --release) or pass --bin",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}

@@ -1,0 +1,216 @@
+//! `cimflow evaluate`: what a set of recommendations is worth, measured independently of the RR
+//! sets that chose it.
+//!
+//! The RR estimate reported by `run` comes from the same samples the selection was made on (R2 is
+//! held out from the greedy, but not from the code). This module re-measures σ_P(S) by forward
+//! Monte Carlo simulation of the independent cascade ([`crate::simulate::monte_carlo`]), with arc
+//! probabilities from [`crate::model::thresholds`], the single definition of the models, so that a
+//! bug in the RR code cannot hide itself, and so that baselines and cimflow are scored by the same
+//! yardstick.
+
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+use crate::input::lines::{fields, for_each_line, need, node};
+use crate::input::{Diagnostics, Event, EventKind, InputError, Op, read_adopters, read_graph};
+use crate::model::{ArcFact, Model, Node, thresholds};
+use crate::simulate::{Estimate, monte_carlo};
+use crate::state::State;
+
+/// Why an evaluation could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluateError {
+    /// The graph, adopter or recommendation file could not be read.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// The recommendation file has no recommendation in it.
+    #[error("{0}: no recommendations (expected `adopter<TAB>friend<TAB>gain` lines)")]
+    Empty(String),
+}
+
+/// What `evaluate` measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// The Monte Carlo estimate of σ_P(S).
+    pub estimate: Estimate,
+    /// Distinct friends in the recommendations (the seeds S).
+    pub seeds: usize,
+    /// Adopters, who neither pass influence on nor count.
+    pub adopters: usize,
+    /// Nodes of the graph, adopters included.
+    pub nodes: usize,
+}
+
+/// The snapshot `events` define, applied in order to an empty graph under `model` (capacities
+/// play no part in a spread, so adopters without one get 0).
+pub fn snapshot(model: Model, events: &[Event]) -> State {
+    let mut state = State::new(model, 0);
+    for e in events {
+        state.apply(e);
+    }
+    state.take_delta();
+    state
+}
+
+/// Every arc of `state` with its live threshold, as [`monte_carlo`] takes them; sorted, so that an
+/// estimate does not depend on hash-map order.
+pub fn arc_thresholds(state: &State) -> Vec<(Node, Node, u64)> {
+    let mut by_head: FxHashMap<Node, Vec<(Node, ArcFact)>> = FxHashMap::default();
+    for ((u, v), fact) in state.arcs() {
+        by_head.entry(v).or_default().push((u, fact));
+    }
+    let mut arcs = Vec::new();
+    for (v, mut in_arcs) in by_head {
+        in_arcs.sort_unstable();
+        let thr = thresholds(state.model(), in_arcs.iter().map(|(u, f)| (*u, f)));
+        arcs.extend(thr.map(|(u, t)| (u, v, t)));
+    }
+    arcs.sort_unstable();
+    arcs
+}
+
+/// σ_P(`seeds`) on `state`'s snapshot by `runs` Monte Carlo cascades over `threads` threads,
+/// reproducible for a given (`rng_seed`, `threads`).
+pub fn spread(
+    state: &State,
+    seeds: &[Node],
+    runs: usize,
+    threads: usize,
+    rng_seed: u64,
+) -> Estimate {
+    let adopters: Vec<Node> = state.adopters().keys().copied().collect();
+    monte_carlo(
+        &arc_thresholds(state),
+        &adopters,
+        seeds,
+        runs,
+        threads,
+        rng_seed,
+    )
+}
+
+/// The (adopter, friend) pairs of a `recommendations.tsv` as `run --output` writes it: an optional
+/// `adopter<TAB>friend<TAB>gain` header, then one `adopter friend [gain]` line each. A bad line
+/// stops the evaluation: a silently shorter seed set would be a wrong answer.
+pub fn read_recommendations(path: &Path) -> Result<Vec<(Node, Node)>, EvaluateError> {
+    let mut pairs = Vec::new();
+    let mut diag = Diagnostics::new(true);
+    for_each_line(path, &mut diag, |number, line| {
+        let mut f = fields(line, false);
+        let Some(first) = f.next() else {
+            return Ok(());
+        };
+        if number == 1 && first == "adopter" {
+            return Ok(());
+        }
+        let adopter = node(first)?;
+        let friend = node(need(&mut f, "friend")?)?;
+        if let Some(gain) = f.next() {
+            gain.parse::<f64>()
+                .map_err(|_| format!("gain `{gain}` is not a number"))?;
+        }
+        if let Some(x) = f.next() {
+            return Err(format!("unexpected field `{x}`"));
+        }
+        pairs.push((adopter, friend));
+        Ok(())
+    })?;
+    if pairs.is_empty() {
+        return Err(EvaluateError::Empty(path.display().to_string()));
+    }
+    Ok(pairs)
+}
+
+/// What `cimflow evaluate` reads.
+#[derive(Clone, Debug)]
+pub struct Inputs<'a> {
+    /// The graph's edge list.
+    pub graph: &'a Path,
+    /// Each line is a friendship (both arcs).
+    pub undirected: bool,
+    /// The third column is an interaction count.
+    pub weights: bool,
+    /// The adopter file.
+    pub adopters: &'a Path,
+    /// Only this line of the adopter file.
+    pub adopter_set: Option<usize>,
+    /// The `recommendations.tsv` whose friends are the seeds.
+    pub recommendations: &'a Path,
+    /// The probability model.
+    pub model: Model,
+}
+
+/// Reads the inputs and estimates the spread of the recommended friends. Bad graph or adopter
+/// lines are skipped and reported on stderr, as `run` does by default.
+pub fn evaluate(
+    inputs: &Inputs<'_>,
+    runs: usize,
+    threads: usize,
+    rng_seed: u64,
+) -> Result<Evaluation, EvaluateError> {
+    let mut diag = Diagnostics::new(false);
+    let mut events = read_graph(inputs.graph, inputs.undirected, inputs.weights, &mut diag)?;
+    let adopters = read_adopters(inputs.adopters, inputs.adopter_set, &mut diag)?;
+    events.extend(adopters.into_iter().map(|a| Event {
+        time: None,
+        op: Op::Add,
+        kind: EventKind::Adopter(a, None),
+    }));
+    let state = snapshot(inputs.model, &events);
+    let mut seeds: Vec<Node> = read_recommendations(inputs.recommendations)?
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    let estimate = spread(&state, &seeds, runs, threads, rng_seed);
+    Ok(Evaluation {
+        estimate,
+        seeds: seeds.len(),
+        adopters: state.adopters().len(),
+        nodes: state.node_count(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ONE;
+
+    fn arc(u: Node, v: Node) -> Event {
+        Event {
+            time: None,
+            op: Op::Add,
+            kind: EventKind::Arc(u, v, None),
+        }
+    }
+
+    #[test]
+    fn thresholds_follow_the_model() {
+        // indeg(3) = 2, indeg(2) = 1.
+        let s = snapshot(Model::Wc, &[arc(1, 3), arc(2, 3), arc(1, 2)]);
+        assert_eq!(
+            arc_thresholds(&s),
+            vec![(1, 2, ONE), (1, 3, ONE / 2), (2, 3, ONE / 2)]
+        );
+    }
+
+    #[test]
+    fn recommendations_parse_and_reject() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.tsv");
+        std::fs::write(&good, "adopter\tfriend\tgain\n1\t5\t2.5\n2\t6\t0\n").unwrap();
+        assert_eq!(read_recommendations(&good).unwrap(), vec![(1, 5), (2, 6)]);
+        let bad = dir.path().join("bad.tsv");
+        std::fs::write(&bad, "adopter\tfriend\tgain\n1\tx\t2.5\n").unwrap();
+        let e = read_recommendations(&bad).unwrap_err().to_string();
+        assert!(e.contains("bad.tsv:2"), "{e}");
+        let empty = dir.path().join("empty.tsv");
+        std::fs::write(&empty, "adopter\tfriend\tgain\n").unwrap();
+        assert!(matches!(
+            read_recommendations(&empty),
+            Err(EvaluateError::Empty(_))
+        ));
+    }
+}

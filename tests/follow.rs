@@ -488,8 +488,8 @@ fn sigkill_at_random_points_neither_loses_nor_repeats() {
 #[test]
 fn sigterm_stops_cleanly_and_the_restart_goes_on() {
     let case = Case::new();
-    fs::write(&case.log, grammar_log(&mut Rng(6), 1_500, 1_000_000)).unwrap();
-    let flags = ["--batch", "5"];
+    fs::write(&case.log, grammar_log(&mut Rng(6), 2_400, 1_000_000)).unwrap();
+    let flags = ["--batch", "3"];
     let want = case.run(&case.log, &flags);
     let state = case.path("state");
     let extra = [&flags[..], &["--state", state.to_str().unwrap()]].concat();
@@ -500,7 +500,7 @@ fn sigterm_stops_cleanly_and_the_restart_goes_on() {
         let mut f = case.follow(&format!("stopped{stops}"), &extra);
         let stdout = f.stdout.clone();
         f.wait_for_epochs(&stdout, 1);
-        std::thread::sleep(Duration::from_millis(rng.below(200)));
+        std::thread::sleep(Duration::from_millis(rng.below(100)));
         let (status, stdout, stderr) = f.term();
         assert!(status.success(), "{status}: {stderr}");
         printed += &stdout;

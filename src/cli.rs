@@ -263,9 +263,6 @@ impl RunArgs {
 impl FollowArgs {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
-        if self.job.cluster.is_cluster() {
-            return Err("follow runs in one process for now: drop -n (-w is fine)".into());
-        }
         if self.log.extension().is_some_and(|e| e == "gz") {
             return Err(format!(
                 "{}: a gzip stream cannot be followed line by line; decompress it first",

@@ -187,8 +187,23 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         signal_hook::flag::register_conditional_shutdown(signal, 1, Arc::clone(&stop))?;
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
+    let cluster = &args.job.cluster;
+    if !cluster.is_first() {
+        eprintln!(
+            "cimflow: {}: results are written by process 0",
+            cluster.describe()
+        );
+    }
+    // Before timely starts: its connection messages go to stdout, so stdout is moved aside.
+    let data = if cluster.is_cluster() {
+        quiet_connection_panics();
+        Some(take_stdout().context("moving stdout aside")?)
+    } else {
+        None
+    };
     let cfg = args.job.config();
     let fcfg = FollowConfig {
+        data,
         log: args.log.clone(),
         graph: args.graph.clone(),
         undirected: args.job.undirected,
@@ -208,12 +223,19 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         };
         cimflow::follow::follow(&mut Session::new(engine, cfg), &fcfg, &stop)?
     } else {
-        // One process (`FollowArgs::validate`): worker 0, and so the result, is here.
-        let launch = args.job.cluster.launch().map_err(anyhow::Error::msg)?;
-        on_cluster(launch, cfg, move |session| {
+        let launch = cluster.launch().map_err(anyhow::Error::msg)?;
+        let ran = on_cluster(launch, cfg, move |session| {
             Ok(cimflow::follow::follow(session, &fcfg, &stop))
-        })?
-        .context("no worker 0 in this process")??
+        });
+        let ran = match ran {
+            Err(e) if cluster.is_cluster() => Err(e).context(cluster.describe()),
+            ran => Ok(ran?),
+        };
+        match ran? {
+            Some(report) => report?,
+            // Not process 0: it reads the log and writes the results; this one has computed.
+            None => return Ok(()),
+        }
     };
     eprintln!("cimflow: {}: {}", args.log.display(), describe(&report));
     Ok(())

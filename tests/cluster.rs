@@ -522,3 +522,47 @@ fn absent_peers_time_out() {
         ran.stderr
     );
 }
+
+/// Follows the bundled example's complete log with `processes × workers` until its last epoch
+/// is out, then stops it with SIGTERM; returns process 0's stdout.
+fn follow_stdout(processes: usize, workers: usize) -> Vec<u8> {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = example_args();
+    args[0] = "follow".into();
+    let at = args.iter().position(|a| a == "--events").unwrap();
+    let log = args.remove(at + 1);
+    args.remove(at);
+    args.insert(1, log);
+    args.extend(strings(&["--idle", "50ms"]));
+    let mut ps = Processes::start(&args, processes, workers, tmp.path());
+    let out = tmp.path().join("0.out");
+    let started = Instant::now();
+    while !fs::read_to_string(&out)
+        .unwrap_or_default()
+        .contains("{\"epoch\":6,\"summary\"")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the last epoch never came"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let pid = ps.child(0).id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut ran = ps.wait_all();
+    ran.swap_remove(0).stdout
+}
+
+/// `follow` on two processes prints what it prints on one, and stops cleanly on SIGTERM.
+#[test]
+fn follow_on_two_processes_prints_what_one_prints() {
+    let one = follow_stdout(1, 1);
+    assert!(!one.is_empty());
+    assert_same(&one, &follow_stdout(2, 1), "follow 1x1 vs 2x1");
+}

@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 
 /// What was stdout before [`take_stdout`]: where the data go. Clones share the one descriptor.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct DataOut {
     #[cfg(unix)]
     file: std::sync::Arc<std::fs::File>,

@@ -69,6 +69,9 @@ pub struct FollowConfig {
     pub strict: bool,
     /// How often to print the status line.
     pub status_every: Duration,
+    /// Where stdout's data goes in a cluster (fd 1 then carries timely's messages); `None`:
+    /// stdout.
+    pub data: Option<crate::cluster::DataOut>,
 }
 
 /// Why following stopped with an error.
@@ -127,7 +130,13 @@ pub fn follow<E: Engine>(
     if let Some(dir) = &cfg.output {
         align_change_log(dir, store.as_mut(), restored.as_ref().map(|r| r.mark.epoch))?;
     }
-    let out = Output::new(cfg.format, cfg.output.as_deref()).map_err(JobError::from)?;
+    let out = match &cfg.data {
+        Some(data) => {
+            Output::with_writer(cfg.format, Box::new(data.clone()), cfg.output.as_deref())
+        }
+        None => Output::new(cfg.format, cfg.output.as_deref()),
+    }
+    .map_err(JobError::from)?;
     let mut f = Follower {
         cfg,
         session,

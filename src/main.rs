@@ -10,11 +10,12 @@ use clap::Parser;
 
 use cimflow::baselines::{BaselineEngine, Method};
 use cimflow::cli::{Cli, Command, EvaluateArgs, FollowArgs, RunArgs};
-use cimflow::cluster::{quiet_connection_panics, take_stdout};
+use cimflow::cluster::{ClusterArgs, DataOut, Launch, quiet_connection_panics, take_stdout};
+use cimflow::engine::DataflowEngine;
 use cimflow::evaluate::{self, EvaluateError};
 use cimflow::follow::{FollowConfig, FollowError, Report};
 use cimflow::input::{Diagnostics, Initial, InputError, read_events, read_initial};
-use cimflow::job::{JobError, Loaded, Session, on_cluster, run_epochs};
+use cimflow::job::{JobConfig, JobError, Loaded, Session, on_cluster, run_epochs};
 use cimflow::oracle::OracleEngine;
 use cimflow::output::{Output, OutputError};
 
@@ -83,13 +84,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         );
         Loaded::default()
     };
-    // Before timely starts: its connection messages go to stdout, so stdout is moved aside.
-    let data = if cluster.is_cluster() {
-        quiet_connection_panics();
-        Some(take_stdout().context("moving stdout aside")?)
-    } else {
-        None
-    };
+    let data = move_stdout_aside(&cluster)?;
     let cfg = args.job.config();
     let (format, dir) = (args.job.format, args.job.output.clone());
     let total = (loaded.initial.len() + loaded.events.len()) as u64;
@@ -112,13 +107,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
     } else {
         let loaded = Arc::new(loaded);
-        let ran = on_cluster(launch, cfg, move |session| {
+        let ran = drive(&cluster, launch, cfg, move |session| {
             run_epochs(session, &loaded, &mut open()?)
         });
-        let ran = match ran {
-            Err(e) if cluster.is_cluster() => Err(e).context(cluster.describe()),
-            ran => Ok(ran?),
-        };
         match ran? {
             Some(stats) => stats,
             // Not process 0: the results are there.
@@ -194,13 +185,7 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
             cluster.describe()
         );
     }
-    // Before timely starts: its connection messages go to stdout, so stdout is moved aside.
-    let data = if cluster.is_cluster() {
-        quiet_connection_panics();
-        Some(take_stdout().context("moving stdout aside")?)
-    } else {
-        None
-    };
+    let data = move_stdout_aside(cluster)?;
     let cfg = args.job.config();
     let fcfg = FollowConfig {
         data,
@@ -224,13 +209,9 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         cimflow::follow::follow(&mut Session::new(engine, cfg), &fcfg, &stop)?
     } else {
         let launch = cluster.launch().map_err(anyhow::Error::msg)?;
-        let ran = on_cluster(launch, cfg, move |session| {
+        let ran = drive(cluster, launch, cfg, move |session| {
             Ok(cimflow::follow::follow(session, &fcfg, &stop))
         });
-        let ran = match ran {
-            Err(e) if cluster.is_cluster() => Err(e).context(cluster.describe()),
-            ran => Ok(ran?),
-        };
         match ran? {
             Some(report) => report?,
             // Not process 0: it reads the log and writes the results; this one has computed.
@@ -239,6 +220,34 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
     };
     eprintln!("cimflow: {}: {}", args.log.display(), describe(&report));
     Ok(())
+}
+
+/// In a cluster, moves stdout aside before timely starts (its connection messages go to stdout)
+/// and returns where the data go instead.
+fn move_stdout_aside(cluster: &ClusterArgs) -> anyhow::Result<Option<DataOut>> {
+    if !cluster.is_cluster() {
+        return Ok(None);
+    }
+    quiet_connection_panics();
+    Ok(Some(take_stdout().context("moving stdout aside")?))
+}
+
+/// Runs `body` on worker 0 of the dataflow over this process's part of the cluster; `None` in
+/// the processes other than 0. Errors name the process.
+fn drive<R, F>(
+    cluster: &ClusterArgs,
+    launch: Launch,
+    cfg: JobConfig,
+    body: F,
+) -> anyhow::Result<Option<R>>
+where
+    R: Send + 'static,
+    F: Fn(&mut Session<DataflowEngine<'_>>) -> Result<R, JobError> + Send + Sync + 'static,
+{
+    match on_cluster(launch, cfg, body) {
+        Err(e) if cluster.is_cluster() => Err(e).context(cluster.describe()),
+        ran => Ok(ran?),
+    }
 }
 
 /// The closing line: throughput while busy and the epoch latencies.

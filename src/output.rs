@@ -490,14 +490,16 @@ fn open_log(path: &Path) -> io::Result<File> {
     Ok(f)
 }
 
+/// Makes a rename in `dir` durable; on other systems than Unix a directory cannot be opened this
+/// way, and this does nothing.
 #[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    // Makes the rename itself durable; on other systems a directory cannot be opened this way.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// See the Unix version.
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 

@@ -48,6 +48,7 @@ use super::tail::Position;
 use crate::input::{Event, EventFormat, Window};
 use crate::job::JobConfig;
 use crate::model::Model;
+use crate::output::sync_dir;
 use crate::state::State;
 
 /// The version of the files' layout.
@@ -459,16 +460,6 @@ fn replay(restored: &mut Restored, events: &[Event]) {
     }
     // The pending changes keep accumulating on top of the snapshot's (its whole content): the
     // resumed engine starts empty and must be fed all of it, net.
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
 }
 
 fn io_err(path: &Path, source: io::Error) -> CheckpointError {

@@ -347,8 +347,13 @@ mod tests {
         assert!(f.graph.is_none() && f.state.is_none());
         // `run` still needs its graph and adopters.
         assert!(Cli::try_parse_from(["cimflow", "run", "-k", "3"]).is_err());
-        // `follow` runs in one process.
+        // `follow` runs as a cluster too, but not on a gzip stream.
         let cli = Cli::try_parse_from(["cimflow", "follow", "log", "-k", "3", "-n", "2"]).unwrap();
+        let Command::Follow(f) = cli.command else {
+            panic!("not follow")
+        };
+        assert!(f.validate().is_ok());
+        let cli = Cli::try_parse_from(["cimflow", "follow", "log.gz", "-k", "3"]).unwrap();
         let Command::Follow(f) = cli.command else {
             panic!("not follow")
         };

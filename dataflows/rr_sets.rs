@@ -88,6 +88,13 @@ pub fn reverse_reachable<'s>(
         .as_collection()
 }
 
+/// The members of a sample's tree, ascending.
+fn sorted(tree: &FxHashMap<Node, Node>) -> Vec<Node> {
+    let mut members: Vec<Node> = tree.keys().copied().collect();
+    members.sort_unstable();
+    members
+}
+
 /// The changes of one time, held under a capability for it.
 struct Pending {
     cap: Capability<Time>,
@@ -109,8 +116,9 @@ impl Pending {
 struct SampleIndex {
     seed: u64,
     graph: ReverseGraph,
-    /// This worker's samples and their RR sets, ascending.
-    rr: FxHashMap<Sample, Vec<Node>>,
+    /// This worker's samples and their RR sets, each member with the node through which the last
+    /// search reached it (the root with itself): a spanning tree of live arcs towards the root.
+    rr: FxHashMap<Sample, FxHashMap<Node, Node>>,
     /// Node → this worker's samples whose RR set contains it.
     containing: FxHashMap<Node, FxHashSet<Sample>>,
     /// Root → this worker's samples rooted there.
@@ -136,7 +144,9 @@ impl SampleIndex {
     ) -> Vec<((Node, Sample), isize)> {
         consolidate(&mut graph);
         consolidate(&mut roots);
+        // Samples to search again from their root, and samples that only grow, from new tails.
         let mut dirty: FxHashSet<Sample> = FxHashSet::default();
+        let mut grow: FxHashMap<Sample, Vec<(Node, Node)>> = FxHashMap::default();
 
         // The live in-arcs of every head the changes touch, before and after.
         let mut touched: FxHashSet<Node> = FxHashSet::default();
@@ -173,17 +183,28 @@ impl SampleIndex {
             if moved.is_empty() {
                 continue;
             }
+            // For a sample containing v, an arc u → v that dies matters only if it is the tree
+            // edge by which u was reached (then the sample is searched again); one that comes
+            // alive matters only if u is not a member yet (then the sample grows from u). Every
+            // other member keeps a live tree path to the root.
             for s in self.containing.get(&v).into_iter().flatten() {
                 if dirty.contains(s) {
                     continue;
                 }
+                let tree = &self.rr[s];
                 let coins = s.coins(self.seed);
-                let flips = |&(u, before, after): &(Node, Option<u64>, Option<u64>)| {
+                for &(u, before, after) in &moved {
                     let c = coins.coin(u, v);
-                    before.is_some_and(|t| c < t) != after.is_some_and(|t| c < t)
-                };
-                if moved.iter().any(flips) {
-                    dirty.insert(*s);
+                    match (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t)) {
+                        (true, false) if tree.get(&u) == Some(&v) => {
+                            dirty.insert(*s);
+                            break;
+                        }
+                        (false, true) if !tree.contains_key(&u) => {
+                            grow.entry(*s).or_default().push((u, v));
+                        }
+                        _ => {}
+                    }
                 }
             }
         }
@@ -191,12 +212,13 @@ impl SampleIndex {
         let mut changes = Vec::new();
         for (s, r) in roots {
             if r > 0 {
-                self.rr.insert(s, Vec::new());
+                self.rr.insert(s, FxHashMap::default());
                 self.rooted.entry(s.root).or_default().insert(s);
                 dirty.insert(s);
             } else if let Some(old) = self.rr.remove(&s) {
                 dirty.remove(&s);
-                self.diff(s, &old, &[], &mut changes);
+                grow.remove(&s);
+                self.diff(s, &sorted(&old), &[], &mut changes);
                 let rooted = self
                     .rooted
                     .get_mut(&s.root)
@@ -209,39 +231,56 @@ impl SampleIndex {
         }
 
         let mut stack = Vec::new();
-        let mut seen = FxHashSet::default();
         for s in dirty {
-            let new = self.search(s, &mut stack, &mut seen);
-            let old = self
-                .rr
-                .insert(s, new.clone())
-                .expect("dirty samples are held");
-            self.diff(s, &old, &new, &mut changes);
+            grow.remove(&s);
+            let mut tree = FxHashMap::default();
+            if !self.graph.is_adopter(s.root) {
+                tree.insert(s.root, s.root);
+                stack.push(s.root);
+                self.search(s, &mut stack, &mut tree, &mut Vec::new());
+            }
+            let old = self.rr.insert(s, tree).expect("dirty samples are held");
+            let new = sorted(&self.rr[&s]);
+            self.diff(s, &sorted(&old), &new, &mut changes);
+        }
+        for (s, seeds) in grow {
+            let mut tree = self.rr.remove(&s).expect("growing samples are held");
+            for (u, v) in seeds {
+                if let std::collections::hash_map::Entry::Vacant(entry) = tree.entry(u) {
+                    entry.insert(v);
+                    stack.push(u);
+                }
+            }
+            let mut added = stack.clone();
+            self.search(s, &mut stack, &mut tree, &mut added);
+            for x in added {
+                self.containing.entry(x).or_default().insert(s);
+                changes.push(((x, s), 1));
+            }
+            self.rr.insert(s, tree);
         }
         changes
     }
 
-    /// Every node that reaches `s.root` over arcs live in `s`, ascending; empty if the root is an
-    /// adopter.
-    fn search(&self, s: Sample, stack: &mut Vec<Node>, seen: &mut FxHashSet<Node>) -> Vec<Node> {
-        if self.graph.is_adopter(s.root) {
-            return Vec::new();
-        }
+    /// Extends `tree` with every node that reaches one of it over arcs live in `s`, starting from
+    /// the members on `stack` (which it empties); appends the nodes it adds to `added`.
+    fn search(
+        &self,
+        s: Sample,
+        stack: &mut Vec<Node>,
+        tree: &mut FxHashMap<Node, Node>,
+        added: &mut Vec<Node>,
+    ) {
         let coins = s.coins(self.seed);
-        seen.clear();
-        seen.insert(s.root);
-        stack.push(s.root);
         while let Some(v) = stack.pop() {
             for (u, thr) in self.graph.live_in_arcs(v) {
-                if !seen.contains(&u) && coins.coin(u, v) < thr {
-                    seen.insert(u);
+                if !tree.contains_key(&u) && coins.coin(u, v) < thr {
+                    tree.insert(u, v);
                     stack.push(u);
+                    added.push(u);
                 }
             }
         }
-        let mut members: Vec<Node> = seen.iter().copied().collect();
-        members.sort_unstable();
-        members
     }
 
     /// Records the change of `s`'s RR set from `old` to `new` (both ascending).

@@ -11,12 +11,15 @@
 //! work lands on the one worker that owns the hub. Here instead each worker owns the samples
 //! that hash to it, keeps a replica of the graph ([`ReverseGraph`]: the changes are broadcast),
 //! and holds its samples' RR sets in a plain index with an inverted list (node → samples
-//! containing it). At each time, once both inputs are complete, it applies the graph and root
-//! changes, re-searches exactly the samples that contain a head one of whose in-arcs flipped
-//! between live and not live (an arc `u → v` matters to sample `s` only if `v` is in `rr(s)`;
-//! under `wc`, moving a head's thresholds from 1/d to 1/(d+1) flips an arc with probability about
-//! 1/d²) and the new samples, and emits the membership changes as a differential collection that
-//! the rest of the dataflow counts. A search is a depth-first walk over live in-arcs with the
+//! containing it), each as a spanning tree of live arcs towards its root. At each time, once both
+//! inputs are complete, it applies the graph and root changes and looks, in every sample that
+//! contains the head of an in-arc whose liveness flipped (an arc `u → v` matters to sample `s`
+//! only if `v` is in `rr(s)`; under `wc`, moving a head's thresholds from 1/d to 1/(d+1) flips an
+//! arc with probability about 1/d²), at what the flip does: an arc that died re-searches the
+//! sample only if it was the tree edge by which `u` was reached, an arc that came alive from a
+//! non-member `u` extends the sample from `u`, and anything else changes nothing. New samples are
+//! searched; the membership changes go out as a differential collection that the rest of the
+//! dataflow counts. A search is a depth-first walk over live in-arcs with the
 //! shared coins, so the result is the rule's least fixed point, the same on any number of workers.
 
 use std::collections::BTreeMap;

@@ -46,6 +46,16 @@ fn run_example(extra: &[&str]) -> Output {
     cimflow(&args)
 }
 
+/// `run` on the bundled graph and adopters (all of them, k = 2) with the event log `events`.
+fn run_on_events(events: &Path, extra: &[&str]) -> Output {
+    let (graph, adopters) = (example("friends.txt"), example("adopters.ap"));
+    let mut args = vec!["run", "--graph", graph.to_str().unwrap(), "--undirected"];
+    args.extend(["--adopters", adopters.to_str().unwrap(), "-k", "2"]);
+    args.extend(["--events", events.to_str().unwrap()]);
+    args.extend(extra);
+    cimflow(&args)
+}
+
 fn summaries(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)
         .lines()
@@ -108,19 +118,7 @@ fn each_bad_line_gets_its_message() {
     let mut bytes = b"+ f 1 2\n* f 1 2\n+ q 1 2\n+ f 1\n+ f x 2\n+ e 1 2 1.5\n+ f 1 99999999999999999999\n+ f 1 3 9\n".to_vec();
     bytes.extend_from_slice(b"+ f \xff 2\n+ a 7\n+ f 3");
     std::fs::write(&log, bytes).unwrap();
-    let (graph, adopters) = (example("friends.txt"), example("adopters.ap"));
-    let out = cimflow(&[
-        "run",
-        "--graph",
-        graph.to_str().unwrap(),
-        "--undirected",
-        "--adopters",
-        adopters.to_str().unwrap(),
-        "-k",
-        "2",
-        "--events",
-        log.to_str().unwrap(),
-    ]);
+    let out = run_on_events(&log, &[]);
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     for (line, problem) in [
@@ -280,24 +278,7 @@ fn window_and_every_on_a_temporal_log() {
         .map(|i| format!("{} {} {}\n", i % 5, 5 + i % 7, 1000 + 60 * i))
         .collect();
     std::fs::write(&log, text).unwrap();
-    let (graph, adopters) = (example("friends.txt"), example("adopters.ap"));
-    let out = cimflow(&[
-        "run",
-        "--graph",
-        graph.to_str().unwrap(),
-        "--undirected",
-        "--adopters",
-        adopters.to_str().unwrap(),
-        "-k",
-        "2",
-        "--events",
-        log.to_str().unwrap(),
-        "--window",
-        "5m",
-        "--every",
-        "10m",
-        "--no-timings",
-    ]);
+    let out = run_on_events(&log, &["--window", "5m", "--every", "10m", "--no-timings"]);
     assert!(out.status.success());
     let s = summaries(&out.stdout);
     // Periods ⌊t / 600⌋ = 1 ..= 5: five epochs after epoch 0.

@@ -396,18 +396,20 @@ fn example_output_directory_is_written_by_process_0() {
     }
 }
 
+/// The arguments of a run on dnc-corecipient with 400 derived events, written into `dir`.
+fn dnc_workload(data: &Path, dir: &Path) -> Vec<String> {
+    let events = dir.join("events.log");
+    let text = derived_events(&data.join("dnc-corecipient.txt.gz"), 400);
+    fs::write(&events, text).unwrap();
+    dnc_args(data, &events)
+}
+
 /// The real dataset with a derived event stream: 2 processes print what 1 prints.
 #[test]
 fn dnc_on_two_processes_prints_what_one_prints() {
     let Some(data) = shared_data() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let events = tmp.path().join("events.log");
-    fs::write(
-        &events,
-        derived_events(&data.join("dnc-corecipient.txt.gz"), 400),
-    )
-    .unwrap();
-    let args = dnc_args(&data, &events);
+    let args = dnc_workload(&data, tmp.path());
     let one = stdout_of(&args, 1, 1);
     let text = String::from_utf8_lossy(&one);
     assert_eq!(
@@ -424,13 +426,7 @@ fn dnc_on_two_processes_prints_what_one_prints() {
 fn dnc_on_four_workers_in_any_layout_prints_the_same() {
     let Some(data) = shared_data() else { return };
     let tmp = tempfile::tempdir().unwrap();
-    let events = tmp.path().join("events.log");
-    fs::write(
-        &events,
-        derived_events(&data.join("dnc-corecipient.txt.gz"), 400),
-    )
-    .unwrap();
-    let args = dnc_args(&data, &events);
+    let args = dnc_workload(&data, tmp.path());
     let one = stdout_of(&args, 1, 1);
     assert_same(&one, &stdout_of(&args, 1, 4), "1×1 vs 1×4");
     assert_same(&one, &stdout_of(&args, 2, 2), "1×1 vs 2×2");

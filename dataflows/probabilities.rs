@@ -57,11 +57,18 @@ impl ReverseGraph {
     }
 
     /// The heads whose live in-arcs `change` may alter.
-    pub fn touched(&self, change: &GraphChange) -> Vec<Node> {
-        match *change {
-            GraphChange::Arc(_, v, _) => vec![v],
-            GraphChange::Adopter(a) => self.out.get(&a).into_iter().flatten().copied().collect(),
-        }
+    /// (An iterator, not a vector: at a cold start this runs once for every arc.)
+    pub fn touched(&self, change: &GraphChange) -> impl Iterator<Item = Node> + '_ {
+        let (head, tail) = match *change {
+            GraphChange::Arc(_, v, _) => (Some(v), None),
+            GraphChange::Adopter(a) => (None, Some(a)),
+        };
+        let heads = tail
+            .and_then(|a| self.out.get(&a))
+            .into_iter()
+            .flatten()
+            .copied();
+        head.into_iter().chain(heads)
     }
 
     /// Applies one change; inputs are sets, so `diff` is ±1 and a removal removes what is there.

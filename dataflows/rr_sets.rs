@@ -33,7 +33,7 @@ use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 
 use super::Time;
-use super::probabilities::{GraphChange, ReverseGraph};
+use super::reverse_graph::{GraphChange, ReverseGraph};
 use crate::model::{ArcFact, Model, Node, Sample};
 
 /// `(v, s)`: node `v` is in the RR set of sample `s`.

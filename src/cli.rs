@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::baselines::Method;
 pub use crate::cluster::ClusterArgs;
+use crate::input::InputSpec;
 use crate::job::JobConfig;
 use crate::model::Model;
 use crate::output::Format;
 use crate::selection::Params;
+use crate::selection::baselines::Method;
 
 /// Capacity-constrained influence maximization over a changing social graph.
 #[derive(Debug, Parser)]
@@ -45,13 +46,12 @@ pub enum Command {
 
 /// `cimflow run`.
 #[derive(Debug, Args)]
+// `run` needs its graph and adopters; `follow` reads them only on a fresh start.
+#[command(mut_arg("graph", |a| a.required(true)), mut_arg("adopters", |a| a.required(true)))]
 pub struct RunArgs {
-    /// The initial graph: a SNAP edge list (`u v [w]`, `#` comments, `.gz` read directly).
-    #[arg(long, value_name = "FILE")]
-    pub graph: PathBuf,
-    /// The adopters: node ids, whitespace or comma separated (the paper's `.ap` files).
-    #[arg(long, value_name = "FILE")]
-    pub adopters: PathBuf,
+    /// The initial graph and adopters.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// An event log (cimflow's event lines, or SNAP temporal `SRC TGT T` lines).
     #[arg(long, value_name = "FILE")]
     pub events: Option<PathBuf>,
@@ -67,6 +67,39 @@ pub struct RunArgs {
     pub report_memory: bool,
 }
 
+/// Where epoch 0 comes from: the flags `run`, `follow` and `evaluate` share.
+#[derive(Clone, Debug, Args)]
+pub struct InputArgs {
+    /// The initial graph: a SNAP edge list (`u v [w]`, `#` comments, `.gz` read directly).
+    #[arg(long, value_name = "FILE")]
+    pub graph: Option<PathBuf>,
+    /// Each line of the graph is a friendship (both arcs) rather than one arc.
+    #[arg(long)]
+    pub undirected: bool,
+    /// Read the graph's third column as an interaction count (the `weighted` model's weight).
+    #[arg(long)]
+    pub weights: bool,
+    /// The adopters: node ids, whitespace or comma separated (the paper's `.ap` files).
+    #[arg(long, value_name = "FILE")]
+    pub adopters: Option<PathBuf>,
+    /// Use only line N (0-based) of the adopter file.
+    #[arg(long, value_name = "N")]
+    pub adopter_set: Option<usize>,
+}
+
+impl InputArgs {
+    /// The input these flags describe.
+    pub fn spec(&self) -> InputSpec {
+        InputSpec {
+            graph: self.graph.clone(),
+            undirected: self.undirected,
+            weights: self.weights,
+            adopters: self.adopters.clone(),
+            adopter_set: self.adopter_set,
+        }
+    }
+}
+
 /// `cimflow follow`.
 #[derive(Debug, Args)]
 pub struct FollowArgs {
@@ -74,12 +107,10 @@ pub struct FollowArgs {
     /// need not exist yet.
     #[arg(value_name = "LOG")]
     pub log: PathBuf,
-    /// An initial graph (epoch 0), as for `run`; read only on a fresh start, not on a resume.
-    #[arg(long, value_name = "FILE")]
-    pub graph: Option<PathBuf>,
-    /// Initial adopters, as for `run`; read only on a fresh start, not on a resume.
-    #[arg(long, value_name = "FILE")]
-    pub adopters: Option<PathBuf>,
+    /// An initial graph and adopters (epoch 0), as for `run`; read only on a fresh start, not on
+    /// a resume.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Close the epoch in progress once the log has been quiet this long (`200ms`, `1s`, ...).
     #[arg(long, default_value = "200ms", value_parser = parse_duration)]
     pub idle: Duration,
@@ -94,15 +125,6 @@ pub struct FollowArgs {
 /// The flags `run` and `follow` share: the model, the selection, the epochs and the output.
 #[derive(Debug, Args)]
 pub struct JobArgs {
-    /// Each line of the graph is a friendship (both arcs) rather than one arc.
-    #[arg(long)]
-    pub undirected: bool,
-    /// Read the graph's third column as an interaction count (the `weighted` model's weight).
-    #[arg(long)]
-    pub weights: bool,
-    /// Use only line N (0-based) of the adopter file.
-    #[arg(long, value_name = "N")]
-    pub adopter_set: Option<usize>,
     /// The capacity of every adopter that brings none of its own.
     #[arg(short = 'k', value_name = "K")]
     pub k: u32,
@@ -157,22 +179,11 @@ pub struct JobArgs {
 
 /// `cimflow evaluate`.
 #[derive(Debug, Args)]
+#[command(mut_arg("graph", |a| a.required(true)), mut_arg("adopters", |a| a.required(true)))]
 pub struct EvaluateArgs {
-    /// The graph, as for `run`.
-    #[arg(long, value_name = "FILE")]
-    pub graph: PathBuf,
-    /// Each line of the graph is a friendship (both arcs).
-    #[arg(long)]
-    pub undirected: bool,
-    /// Read the graph's third column as an interaction count.
-    #[arg(long)]
-    pub weights: bool,
-    /// The adopters, as for `run`.
-    #[arg(long, value_name = "FILE")]
-    pub adopters: PathBuf,
-    /// Use only line N (0-based) of the adopter file.
-    #[arg(long, value_name = "N")]
-    pub adopter_set: Option<usize>,
+    /// The graph and adopters, as for `run`.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// A `recommendations.tsv` (as `run --output` writes it): its friends are the seeds.
     #[arg(long, value_name = "FILE")]
     pub recommendations: PathBuf,
@@ -344,7 +355,7 @@ mod tests {
         assert_eq!(f.job.window, Some(30.0 * 86_400.0));
         assert_eq!(f.idle, Duration::from_millis(50));
         assert_eq!(f.job.cluster.workers, 2);
-        assert!(f.graph.is_none() && f.state.is_none());
+        assert!(f.input.graph.is_none() && f.state.is_none());
         // `run` still needs its graph and adopters.
         assert!(Cli::try_parse_from(["cimflow", "run", "-k", "3"]).is_err());
         // `follow` runs as a cluster too, but not on a gzip stream.

@@ -8,16 +8,17 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use cimflow::baselines::{BaselineEngine, Method};
 use cimflow::cli::{Cli, Command, EvaluateArgs, FollowArgs, RunArgs};
 use cimflow::cluster::{ClusterArgs, DataOut, Launch, quiet_connection_panics, take_stdout};
-use cimflow::engine::DataflowEngine;
-use cimflow::evaluate::{self, EvaluateError};
-use cimflow::follow::{FollowConfig, FollowError, Report};
-use cimflow::input::{Diagnostics, Initial, InputError, read_events, read_initial};
-use cimflow::job::{JobConfig, JobError, Loaded, Session, on_cluster, run_epochs};
-use cimflow::oracle::OracleEngine;
-use cimflow::output::{Output, OutputError};
+use cimflow::engine::EngineKind;
+use cimflow::evaluate;
+use cimflow::exit::{Exit, classify};
+use cimflow::follow::{FollowConfig, Report};
+use cimflow::input::{Diagnostics, read_events, read_initial};
+use cimflow::job::workers::{AnySession, with_session};
+use cimflow::job::{JobConfig, JobError, Loaded, run_epochs};
+use cimflow::output::Output;
+use cimflow::selection::baselines::Method;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,48 +33,21 @@ fn main() -> ExitCode {
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        // A reader that went away (`| head`) is not an error.
-        Err(e) if closed_output(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("cimflow: {e:#}");
-            if bad_input(&e) {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
+            let exit = classify(&e);
+            // A reader that went away (`| head`) is not an error worth a message.
+            if exit != Exit::Closed {
+                eprintln!("cimflow: {e:#}");
             }
+            exit.code()
         }
     }
-}
-
-fn closed_output(e: &anyhow::Error) -> bool {
-    matches!(
-        e.downcast_ref::<JobError>(),
-        Some(JobError::Output(OutputError::Closed))
-    ) || matches!(
-        e.downcast_ref::<FollowError>(),
-        Some(FollowError::Job(JobError::Output(OutputError::Closed)))
-    )
-}
-
-/// A bad input line under `--strict`: exit status 2.
-fn bad_input(e: &anyhow::Error) -> bool {
-    let input = e
-        .downcast_ref::<InputError>()
-        .or_else(|| match e.downcast_ref::<EvaluateError>() {
-            Some(EvaluateError::Input(i)) => Some(i),
-            _ => None,
-        })
-        .or_else(|| match e.downcast_ref::<FollowError>() {
-            Some(FollowError::Input(i)) => Some(i),
-            _ => None,
-        });
-    matches!(input, Some(InputError::Bad(_)))
 }
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     args.validate().map_err(anyhow::Error::msg)?;
     let cluster = args.job.cluster.clone();
-    let launch = cluster.launch().map_err(anyhow::Error::msg)?;
+    let launch = cluster.launch()?;
     // Process 0 alone reads the input and writes the results (see `cimflow::cluster`).
     let loaded = if cluster.is_first() {
         load(&args)?
@@ -95,26 +69,14 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         Some(out) => Output::with_writer(format, Box::new(out.clone()), dir.as_deref()),
         None => Output::new(format, dir.as_deref()),
     };
-    let stats = if args.method != Method::Cimflow {
-        let engine = BaselineEngine {
-            method: args.method,
-        };
-        run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
-    } else if args.job.oracle {
-        let engine = OracleEngine {
-            with_coverage: args.job.verify,
-        };
-        run_epochs(&mut Session::new(engine, cfg), &loaded, &mut open()?)?
-    } else {
-        let loaded = Arc::new(loaded);
-        let ran = drive(&cluster, launch, cfg, move |session| {
-            run_epochs(session, &loaded, &mut open()?)
-        });
-        match ran? {
-            Some(stats) => stats,
-            // Not process 0: the results are there.
-            None => return Ok(()),
-        }
+    let kind = EngineKind::of(args.method, args.job.oracle);
+    let loaded = Arc::new(loaded);
+    let ran = drive(&cluster, kind, launch, cfg, move |session| {
+        run_epochs(session, &loaded, &mut open()?)
+    });
+    let Some(stats) = ran? else {
+        // Not process 0: the results are there.
+        return Ok(());
     };
     cimflow::progress::finish();
     if let Some(last) = stats.last {
@@ -137,14 +99,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 /// Reads the graph, the adopters and the event log.
 fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
     let mut diag = Diagnostics::new(args.job.strict);
-    let initial = Initial {
-        graph: Some(&args.graph),
-        undirected: args.job.undirected,
-        weights: args.job.weights,
-        adopters: Some(&args.adopters),
-        adopter_set: args.job.adopter_set,
-    };
-    let initial = read_initial(&initial, &mut diag)?;
+    let initial = read_initial(&args.input.spec(), &mut diag)?;
     let events = match &args.events {
         Some(path) if args.method != Method::Cimflow => {
             eprintln!(
@@ -190,11 +145,7 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
     let fcfg = FollowConfig {
         data,
         log: args.log.clone(),
-        graph: args.graph.clone(),
-        undirected: args.job.undirected,
-        weights: args.job.weights,
-        adopters: args.adopters.clone(),
-        adopter_set: args.job.adopter_set,
+        input: args.input.spec(),
         idle: args.idle,
         state: args.state.clone(),
         output: args.job.output.clone(),
@@ -202,21 +153,15 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         strict: args.job.strict,
         status_every: Duration::from_secs(5),
     };
-    let report = if args.job.oracle {
-        let engine = OracleEngine {
-            with_coverage: args.job.verify,
-        };
-        cimflow::follow::follow(&mut Session::new(engine, cfg), &fcfg, &stop)?
-    } else {
-        let launch = cluster.launch().map_err(anyhow::Error::msg)?;
-        let ran = drive(cluster, launch, cfg, move |session| {
-            Ok(cimflow::follow::follow(session, &fcfg, &stop))
-        });
-        match ran? {
-            Some(report) => report?,
-            // Not process 0: it reads the log and writes the results; this one has computed.
-            None => return Ok(()),
-        }
+    let kind = EngineKind::of(Method::Cimflow, args.job.oracle);
+    let launch = cluster.launch()?;
+    let ran = drive(cluster, kind, launch, cfg, move |session| {
+        Ok(cimflow::follow::follow(session, &fcfg, &stop))
+    });
+    let report = match ran? {
+        Some(report) => report?,
+        // Not process 0: it reads the log and writes the results; this one has computed.
+        None => return Ok(()),
     };
     eprintln!("cimflow: {}: {}", args.log.display(), describe(&report));
     Ok(())
@@ -232,19 +177,20 @@ fn move_stdout_aside(cluster: &ClusterArgs) -> anyhow::Result<Option<DataOut>> {
     Ok(Some(take_stdout().context("moving stdout aside")?))
 }
 
-/// Runs `body` on worker 0 of the dataflow over this process's part of the cluster; `None` in
-/// the processes other than 0. Errors name the process.
+/// Runs `body` with a session over the engine `kind` (see [`with_session`]); `None` in the
+/// processes of a cluster other than 0. Errors name the process.
 fn drive<R, F>(
     cluster: &ClusterArgs,
+    kind: EngineKind,
     launch: Launch,
     cfg: JobConfig,
     body: F,
 ) -> anyhow::Result<Option<R>>
 where
     R: Send + 'static,
-    F: Fn(&mut Session<DataflowEngine<'_>>) -> Result<R, JobError> + Send + Sync + 'static,
+    F: Fn(&mut AnySession<'_>) -> Result<R, JobError> + Send + Sync + 'static,
 {
-    match on_cluster(launch, cfg, body) {
+    match with_session(kind, launch, cfg, body) {
         Err(e) if cluster.is_cluster() => Err(e).context(cluster.describe()),
         ran => Ok(ran?),
     }
@@ -279,11 +225,7 @@ fn describe(r: &Report) -> String {
 
 fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
     let inputs = evaluate::Inputs {
-        graph: &args.graph,
-        undirected: args.undirected,
-        weights: args.weights,
-        adopters: &args.adopters,
-        adopter_set: args.adopter_set,
+        initial: args.input.spec(),
         recommendations: &args.recommendations,
         model: args.model,
     };

@@ -18,7 +18,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::input::{Event, EventKind, Op};
-use crate::model::{ArcFact, Model, Node, threshold_of};
+use crate::model::{ArcFact, Model, Node, threshold_of, thresholds};
 
 /// What the events say of one directed pair `u → v`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -297,6 +297,20 @@ impl State {
         self.arcs
             .iter()
             .filter_map(move |(&arc, s)| s.fact(model).map(|f| (arc, f)))
+    }
+
+    /// Every arc `(u, v)` with its threshold under the model, sorted by head, then tail: the one
+    /// place where the per-head thresholds of a snapshot are derived from its arcs.
+    pub fn thresholds(&self) -> Vec<(Node, Node, u64)> {
+        let mut arcs: Vec<((Node, Node), ArcFact)> =
+            self.arcs().map(|((u, v), f)| ((v, u), f)).collect();
+        arcs.sort_unstable_by_key(|&(head_tail, _)| head_tail);
+        let mut out = Vec::with_capacity(arcs.len());
+        for head in arcs.chunk_by(|a, b| a.0.0 == b.0.0) {
+            let in_arcs = head.iter().map(|((_, u), f)| (*u, f));
+            out.extend(thresholds(self.model, in_arcs).map(|(u, t)| (u, head[0].0.0, t)));
+        }
+        out
     }
 
     /// The adopters and their capacities, by id.

@@ -6,12 +6,11 @@
 mod common;
 
 use std::fmt::Debug;
-use std::sync::Arc;
 
-use cimflow::job::{JobConfig, Loaded, on_dataflow, run_epochs};
+use cimflow::engine::EngineKind;
+use cimflow::job::{JobConfig, Loaded};
 use cimflow::model::{ArcFact, Model, Node, Sample};
-use cimflow::output::{Format, Output};
-use common::{SharedBuf, config, dataflow_output, loaded};
+use common::{config, dataflow_output, engine_output, loaded};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use serde::Serialize;
@@ -20,21 +19,12 @@ use timely::CommunicationConfig;
 
 /// Runs `loaded` on two threads that exchange bytes; returns the JSON Lines output.
 fn binary_output(loaded: &Loaded, cfg: &JobConfig) -> String {
-    let buf = SharedBuf::default();
-    let sink = buf.clone();
-    let loaded = Arc::new(loaded.clone());
-    let ran = on_dataflow(
-        CommunicationConfig::ProcessBinary(2),
-        cfg.clone(),
-        move |s| {
-            let mut out = Output::with_writer(Format::Jsonl, Box::new(sink.clone()), None)?;
-            run_epochs(s, &loaded, &mut out)
-        },
-    );
-    if let Err(e) = ran {
-        panic!("binary-exchange run failed: {e}");
-    }
-    buf.text()
+    engine_output(
+        EngineKind::Dataflow,
+        CommunicationConfig::ProcessBinary(2).into(),
+        loaded,
+        cfg,
+    )
 }
 
 fn round_trip<T: Serialize + DeserializeOwned + PartialEq + Debug>(value: T) {

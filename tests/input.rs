@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use cimflow::follow::tail::{Next, Tail};
 use cimflow::input::{
-    Diagnostics, Event, EventFormat, EventKind, InputError, Op, parse_line_bytes, read_adopters,
+    Diagnostics, Event, EventFormat, EventKind, EventLines, InputError, Op, read_adopters,
     read_events, read_graph,
 };
 use flate2::Compression;
@@ -301,14 +301,14 @@ fn token_lines() -> impl Strategy<Value = String> {
 proptest! {
     #[test]
     fn parsing_arbitrary_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
-        let _ = parse_line_bytes(&bytes, EventFormat::Log);
-        let _ = parse_line_bytes(&bytes, EventFormat::Temporal);
+        let _ = EventLines::with_format(Some(EventFormat::Log)).parse_bytes(&bytes);
+        let _ = EventLines::with_format(Some(EventFormat::Temporal)).parse_bytes(&bytes);
     }
 
     #[test]
     fn parsing_grammar_soup_never_panics(line in token_lines()) {
         for format in [EventFormat::Log, EventFormat::Temporal] {
-            if let Ok(Some(e)) = parse_line_bytes(line.as_bytes(), format) {
+            if let Ok(Some(e)) = EventLines::with_format(Some(format)).parse_bytes(line.as_bytes()) {
                 prop_assert!(e.time.is_none_or(|t| t.is_finite() && t >= 0.0));
                 if let Arc(_, _, Some(p)) = e.kind {
                     prop_assert!((0.0..=1.0).contains(&p));
@@ -359,8 +359,8 @@ proptest! {
         want.pop();
         prop_assert_eq!(&got, &want);
         for line in &got {
-            let _ = parse_line_bytes(line, EventFormat::Log);
-            let _ = parse_line_bytes(line, EventFormat::Temporal);
+            let _ = EventLines::with_format(Some(EventFormat::Log)).parse_bytes(line);
+            let _ = EventLines::with_format(Some(EventFormat::Temporal)).parse_bytes(line);
         }
     }
 }

@@ -5,11 +5,12 @@
 
 use std::path::Path;
 
-use cimflow::baselines::measure;
+use cimflow::engine::oracle::{self, Oracle};
 use cimflow::evaluate::{self, Inputs};
+use cimflow::input::InputSpec;
 use cimflow::input::{Diagnostics, Event, EventKind, Op, read_adopters, read_graph};
 use cimflow::model::{Model, Node};
-use cimflow::oracle::{self, Oracle};
+use cimflow::selection::baselines::measure;
 use cimflow::selection::{Params, RrSource};
 use cimflow::state::State;
 
@@ -103,11 +104,11 @@ fn evaluate_matches_the_analytic_spread() {
         let file = dir.path().join("recommendations.tsv");
         std::fs::write(&file, recs).unwrap();
         let inputs = Inputs {
-            graph: &graph,
-            undirected: false,
-            weights: false,
-            adopters: &adopters,
-            adopter_set: None,
+            initial: InputSpec {
+                graph: Some(graph.clone()),
+                adopters: Some(adopters.clone()),
+                ..InputSpec::default()
+            },
             recommendations: &file,
             model: Model::Wc,
         };

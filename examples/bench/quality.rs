@@ -8,13 +8,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use cimflow::baselines::{self, Method};
-use cimflow::engine::problem;
+use cimflow::engine::oracle::Oracle;
+use cimflow::engine::{baseline, problem};
 use cimflow::evaluate;
+use cimflow::evaluate::simulate::Estimate;
 use cimflow::model::{Model, Node};
-use cimflow::oracle::Oracle;
-use cimflow::selection::{Params, RrSource, select};
-use cimflow::simulate::Estimate;
+use cimflow::selection::baselines::Method;
+use cimflow::selection::{Params, RrSource, plan, select};
 
 use crate::data::{self, Graph};
 
@@ -78,13 +78,13 @@ pub fn measure(
             let state = data::state(Model::Wc, &loaded.graph, &loaded.adopters, k);
             let problem = problem(&state);
             let mut oracle = Oracle::new(&state, params.seed);
-            let cim = select(&problem, &params, &mut oracle);
+            let cim = select(&problem, plan(&problem, &params), &params, &mut oracle);
             let index = oracle.index_at(&problem, cim.level);
             let mut spreads = Vec::new();
             for method in METHODS {
                 let picks = match method {
                     Method::Cimflow => cim.greedy.picks.clone(),
-                    m => baselines::choose(m, &problem, &state, &index, params.seed),
+                    m => baseline::choose(m, &problem, &state, &index, params.seed),
                 };
                 let seeds: Vec<Node> = picks.iter().map(|p| p.friend).collect();
                 let est = evaluate::spread(&state, &seeds, runs(g), threads, 1);

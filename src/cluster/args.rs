@@ -113,20 +113,7 @@ impl ClusterArgs {
 
     /// timely's communication configuration: `Thread` for one worker, `Process(w)` for one
     /// process, `Cluster` otherwise. Reads the hostfile.
-    pub fn communication(&self) -> Result<CommunicationConfig, String> {
-        self.try_communication().map_err(|e| e.to_string())
-    }
-
-    /// [`ClusterArgs::communication`] with the connection deadline, as [`super::execute`] takes it.
-    pub fn launch(&self) -> Result<Launch, String> {
-        let timeout = (self.connect_timeout > 0).then(|| Duration::from_secs(self.connect_timeout));
-        Ok(Launch {
-            communication: self.communication()?,
-            connect_timeout: timeout,
-        })
-    }
-
-    fn try_communication(&self) -> Result<CommunicationConfig, ClusterError> {
+    pub fn communication(&self) -> Result<CommunicationConfig, ClusterError> {
         if self.process >= self.processes {
             return Err(ClusterError::ProcessIndex {
                 process: self.process,
@@ -144,6 +131,15 @@ impl ClusterArgs {
                 report: false,
                 zerocopy: false,
             },
+        })
+    }
+
+    /// [`ClusterArgs::communication`] with the connection deadline, as [`super::execute`] takes it.
+    pub fn launch(&self) -> Result<Launch, ClusterError> {
+        let timeout = (self.connect_timeout > 0).then(|| Duration::from_secs(self.connect_timeout));
+        Ok(Launch {
+            communication: self.communication()?,
+            connect_timeout: timeout,
         })
     }
 
@@ -243,7 +239,7 @@ mod tests {
 
     #[test]
     fn process_index_must_be_below_the_count() {
-        let err = args(1, 2, 2).communication().unwrap_err();
+        let err = args(1, 2, 2).communication().unwrap_err().to_string();
         assert_eq!(err, "-p 2 is not a process index (0 to 1 with -n 2)");
     }
 

@@ -6,7 +6,7 @@
 //! need the whole log still to be there. A followed log is rotated and truncated under us: the
 //! events of a file rotated away last week are gone, but the state they built is not. So the
 //! accepted state itself is kept. The selection need not be: it is a pure function of the
-//! snapshot (SPEC §3), so a resumed [`crate::job::Session`] recomputes it, and with it the
+//! snapshot (docs/ALGORITHM.md, "Determinism"), so a resumed [`crate::job::Session`] recomputes it, and with it the
 //! recommendations last emitted, from the restored state alone.
 //!
 //! # Files in the state directory
@@ -45,10 +45,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::tail::Position;
-use crate::input::{Event, EventFormat, Window};
+use crate::epochs::Window;
+use crate::input::{Event, EventFormat};
 use crate::job::JobConfig;
 use crate::model::Model;
-use crate::output::sync_dir;
+use crate::output::durable::{FileError, on, write_atomically};
 use crate::state::State;
 
 /// The version of the files' layout.
@@ -145,13 +146,8 @@ pub struct Restored {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     /// Reading or writing failed.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: String,
-        /// What the operating system said.
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] FileError),
     /// A file holds something this version did not write.
     #[error("{path}: {problem} (remove the state directory to start afresh)")]
     Corrupt {
@@ -234,9 +230,9 @@ impl Checkpoints {
         dir: &Path,
         settings: Settings,
     ) -> Result<(Checkpoints, Option<Restored>), CheckpointError> {
-        fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        fs::create_dir_all(dir).map_err(on(dir))?;
         let lock_path = dir.join("lock");
-        let lock = File::create(&lock_path).map_err(|e| io_err(&lock_path, e))?;
+        let lock = File::create(&lock_path).map_err(on(&lock_path))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -244,25 +240,23 @@ impl Checkpoints {
                     dir: dir.display().to_string(),
                 });
             }
-            Err(fs::TryLockError::Error(e)) => return Err(io_err(&lock_path, e)),
+            Err(fs::TryLockError::Error(e)) => return Err(on(&lock_path)(e).into()),
         }
         let snapshot_path = dir.join("checkpoint.json");
         let journal_path = dir.join("journal.jsonl");
         let snapshot = match fs::read(&snapshot_path) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_err(&snapshot_path, e)),
+            Err(e) => return Err(on(&snapshot_path)(e).into()),
         };
         let mut journal = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
             .open(&journal_path)
-            .map_err(|e| io_err(&journal_path, e))?;
+            .map_err(on(&journal_path))?;
         let mut text = Vec::new();
-        journal
-            .read_to_end(&mut text)
-            .map_err(|e| io_err(&journal_path, e))?;
+        journal.read_to_end(&mut text).map_err(on(&journal_path))?;
         let mut store = Checkpoints {
             _lock: lock,
             dir: dir.to_path_buf(),
@@ -348,14 +342,14 @@ impl Checkpoints {
                     problem: e.to_string(),
                 }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_err(&path, e)),
+            Err(e) => Err(on(&path)(e).into()),
         }
     }
 
     /// On a first start, before epoch 0 is emitted: records the change log's length.
     pub fn begin(&mut self, changes_len: u64) -> Result<(), CheckpointError> {
         let bytes = serde_json::to_vec(&Start { changes_len }).expect("serialising to memory");
-        write_atomically(&self.dir, &self.dir.join("start.json"), &bytes)
+        Ok(write_atomically(&self.dir.join("start.json"), &bytes)?)
     }
 
     /// Records the state after an epoch, whose output must already be flushed: `mark` says where
@@ -381,7 +375,7 @@ impl Checkpoints {
                 self.journal
                     .write_all(&line)
                     .and_then(|()| self.journal.sync_data())
-                    .map_err(|e| io_err(&self.journal_path, e))?;
+                    .map_err(on(&self.journal_path))?;
                 self.journal_len = grown;
                 Ok(())
             }
@@ -403,11 +397,11 @@ impl Checkpoints {
             state,
         })
         .expect("serialising to memory cannot fail");
-        write_atomically(&self.dir, &self.dir.join("checkpoint.json"), &bytes)?;
+        write_atomically(&self.dir.join("checkpoint.json"), &bytes)?;
         if self.snapshot_len.is_none() {
             let start = self.dir.join("start.json");
             match fs::remove_file(&start) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(&start, e)),
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(on(&start)(e).into()),
                 _ => {}
             }
         }
@@ -424,25 +418,10 @@ impl Checkpoints {
             .set_len(len)
             .and_then(|()| self.journal.seek(SeekFrom::End(0)).map(drop))
             .and_then(|()| self.journal.sync_all())
-            .map_err(|e| io_err(&self.journal_path, e))?;
+            .map_err(on(&self.journal_path))?;
         self.journal_len = len;
         Ok(())
     }
-}
-
-/// Writes `path` (in `dir`) so that it holds the old bytes or the new ones, never a mixture.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .map_err(|e| io_err(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| io_err(path, e))?;
-    sync_dir(dir).map_err(|e| io_err(dir, e))
 }
 
 /// Applies one journaled epoch's log events, through the window, as the live run did.
@@ -460,13 +439,6 @@ fn replay(restored: &mut Restored, events: &[Event]) {
     }
     // The pending changes keep accumulating on top of the snapshot's (its whole content): the
     // resumed engine starts empty and must be fed all of it, net.
-}
-
-fn io_err(path: &Path, source: io::Error) -> CheckpointError {
-    CheckpointError::Io {
-        path: path.display().to_string(),
-        source,
-    }
 }
 
 #[cfg(test)]

@@ -30,11 +30,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::engine::Engine;
-use crate::epochs::Batcher;
-use crate::input::lines::decode_line;
+use crate::epochs::{Batcher, Window};
 use crate::input::{
-    Diagnostics, Event, EventFormat, Initial, InputError, LineError, Window, detect_format,
-    read_initial,
+    Diagnostics, Event, EventLines, InputError, InputSpec, LineError, read_initial,
 };
 use crate::job::{JobError, Session};
 use crate::output::{Format, Output, Summary, cut_log_after, cut_log_to};
@@ -47,16 +45,8 @@ use tail::{MAX_LINE, Next, Notice, Position, Tail};
 pub struct FollowConfig {
     /// The log to follow.
     pub log: PathBuf,
-    /// The initial graph, read on a fresh start only.
-    pub graph: Option<PathBuf>,
-    /// Read the graph's lines as friendships.
-    pub undirected: bool,
-    /// Read the graph's third column as interaction counts.
-    pub weights: bool,
-    /// The initial adopters, read on a fresh start only.
-    pub adopters: Option<PathBuf>,
-    /// The one set of the adopter file to use.
-    pub adopter_set: Option<usize>,
+    /// The initial graph and adopters, read on a fresh start only.
+    pub input: InputSpec,
     /// Close the epoch in progress after the log has been quiet this long.
     pub idle: Duration,
     /// The state directory (checkpoints), if any.
@@ -144,7 +134,7 @@ pub fn follow<E: Engine>(
         store,
         diag: Diagnostics::new(cfg.strict),
         tail: Tail::new(&cfg.log, None),
-        format: None,
+        lines: EventLines::new(),
         batcher: Batcher::new(job.batch, job.every, job.window.map(Window::new)),
         logged: Vec::new(),
         report: Report::default(),
@@ -167,18 +157,11 @@ pub fn follow<E: Engine>(
                 .restore_current(&f.session.recommendations())
                 .map_err(JobError::from)?;
             f.tail = Tail::new(&cfg.log, r.mark.position);
-            f.format = r.mark.format;
+            f.lines = EventLines::with_format(r.mark.format);
             f.batcher = Batcher::new(job.batch, job.every, r.window);
         }
         None => {
-            let initial = Initial {
-                graph: cfg.graph.as_deref(),
-                undirected: cfg.undirected,
-                weights: cfg.weights,
-                adopters: cfg.adopters.as_deref(),
-                adopter_set: cfg.adopter_set,
-            };
-            let events = read_initial(&initial, &mut f.diag)?;
+            let events = read_initial(&cfg.input, &mut f.diag)?;
             let summary = f.session.epoch(&events, f.diag.skipped, &mut f.out)?;
             f.report.last = Some(summary);
             f.record(None)?;
@@ -254,8 +237,8 @@ struct Follower<'a, E: Engine> {
     store: Option<Checkpoints>,
     diag: Diagnostics,
     tail: Tail,
-    /// The format of the file being read, from its first data line.
-    format: Option<EventFormat>,
+    /// The event-line reader of the file being read, in the format of its first data line.
+    lines: EventLines,
     batcher: Batcher,
     /// The log events of the epoch being gathered, for the journal.
     logged: Vec<Event>,
@@ -303,7 +286,7 @@ impl<E: Engine> Follower<'_, E> {
                         if !self.batcher.is_empty() {
                             self.close(self.tail.position())?;
                         }
-                        self.format = None;
+                        self.lines.reset();
                     }
                 }
                 Item::Idle => {
@@ -330,7 +313,7 @@ impl<E: Engine> Follower<'_, E> {
                 bytes,
                 number,
                 terminated,
-            } => match parse(bytes, &mut self.format) {
+            } => match self.lines.parse_bytes(bytes) {
                 Ok(Some(event)) => Item::Event(event),
                 Ok(None) => Item::Nothing,
                 Err(problem) if terminated => Item::Bad(number, problem),
@@ -393,7 +376,7 @@ impl<E: Engine> Follower<'_, E> {
             epoch: self.session.next_epoch() - 1,
             skipped: self.diag.skipped,
             position,
-            format: self.format,
+            format: self.lines.format(),
         };
         store.record(
             &mark,
@@ -420,17 +403,4 @@ impl<E: Engine> Follower<'_, E> {
             self.status.line(&figures)
         );
     }
-}
-
-/// One line in the file's format, detected from its first data line if not known yet.
-fn parse(bytes: &[u8], format: &mut Option<EventFormat>) -> Result<Option<Event>, String> {
-    let text = decode_line(bytes)?;
-    let f = match *format {
-        Some(f) => f,
-        None => match detect_format(text) {
-            Some(f) => *format.insert(f),
-            None => return Ok(None),
-        },
-    };
-    f.parse(text)
 }

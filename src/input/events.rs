@@ -1,4 +1,4 @@
-//! Event streams: the event-log grammar of SPEC §4 and SNAP temporal files (`SRC TGT T`, read as
+//! Event streams: the event-log grammar (docs/FORMATS.md) and SNAP temporal files (`SRC TGT T`, read as
 //! one interaction each), told apart by the first data line.
 //!
 //! The grammar is strict: a missing, extra or out-of-range field rejects the whole line with a
@@ -110,25 +110,60 @@ pub fn parse_temporal(line: &str) -> Result<Option<Event>, String> {
     }))
 }
 
-/// Parses one line given as bytes (with or without its `\n` or `\r\n`), for a reader that follows a
-/// growing log. Never panics, whatever the bytes.
-pub fn parse_line_bytes(bytes: &[u8], format: EventFormat) -> Result<Option<Event>, String> {
-    format.parse(decode_line(bytes)?)
+/// The one reader of event lines, for whole files and for a followed log alike: it detects the
+/// format from the first data line (see [`detect_format`]) and parses every line in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventLines {
+    format: Option<EventFormat>,
+}
+
+impl EventLines {
+    /// A reader that takes the format of the first data line it sees.
+    pub fn new() -> Self {
+        EventLines::default()
+    }
+
+    /// A reader of lines in `format` (or detecting it, when `None`): a resumed follower goes on
+    /// in the format its file was found to have.
+    pub fn with_format(format: Option<EventFormat>) -> Self {
+        EventLines { format }
+    }
+
+    /// The format, once known.
+    pub fn format(&self) -> Option<EventFormat> {
+        self.format
+    }
+
+    /// Forgets the format: the next file may be written in another one.
+    pub fn reset(&mut self) {
+        self.format = None;
+    }
+
+    /// Parses one line; `Ok(None)` for a blank or comment line.
+    pub fn parse(&mut self, line: &str) -> Result<Option<Event>, String> {
+        let format = match self.format {
+            Some(f) => f,
+            None => match detect_format(line) {
+                Some(f) => *self.format.insert(f),
+                None => return Ok(None),
+            },
+        };
+        format.parse(line)
+    }
+
+    /// Parses one line given as bytes (with or without its `\n` or `\r\n`), as a follower reads
+    /// them. Never panics, whatever the bytes.
+    pub fn parse_bytes(&mut self, bytes: &[u8]) -> Result<Option<Event>, String> {
+        self.parse(decode_line(bytes)?)
+    }
 }
 
 /// Reads a whole event file, in the format of its first data line.
 pub fn read_events(path: &Path, diag: &mut Diagnostics) -> Result<Vec<Event>, InputError> {
-    let mut format = None;
+    let mut lines = EventLines::new();
     let mut events = Vec::new();
     for_each_line(path, diag, |_, line| {
-        let format = match format {
-            Some(f) => f,
-            None => match detect_format(line) {
-                Some(f) => *format.insert(f),
-                None => return Ok(()),
-            },
-        };
-        events.extend(format.parse(line)?);
+        events.extend(lines.parse(line)?);
         Ok(())
     })?;
     Ok(events)

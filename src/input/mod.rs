@@ -3,7 +3,7 @@
 //! Every reader reports a bad line as `file:line: problem` through [`Diagnostics`], which skips
 //! and counts it or, under `--strict`, stops the run. Nothing already accepted is lost either way.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,15 +14,13 @@ pub mod diagnostics;
 pub mod events;
 pub mod graph;
 pub mod lines;
-pub mod window;
 
 pub use adopters::read_adopters;
 pub use diagnostics::{Diagnostics, InputError, LineError};
 pub use events::{
-    EventFormat, detect_format, parse_event, parse_line_bytes, parse_temporal, read_events,
+    EventFormat, EventLines, detect_format, parse_event, parse_temporal, read_events,
 };
 pub use graph::read_graph;
-pub use window::Window;
 
 /// Adding or taking back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +31,7 @@ pub enum Op {
     Remove,
 }
 
-/// What an event is about (SPEC §4).
+/// What an event is about (the grammar is in docs/FORMATS.md).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EventKind {
     /// `f U V`: the friendship U–V, both arcs.
@@ -57,29 +55,30 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// Where epoch 0 comes from: an initial graph and an adopter file, each optional.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Initial<'a> {
+/// Where epoch 0 comes from: an initial graph and an adopter file, each optional, and how to read
+/// them. The one input description of `run`, `follow` and `evaluate`.
+#[derive(Clone, Debug, Default)]
+pub struct InputSpec {
     /// The edge list.
-    pub graph: Option<&'a Path>,
+    pub graph: Option<PathBuf>,
     /// Read each edge as a friendship.
     pub undirected: bool,
     /// Read the third column as an interaction count.
     pub weights: bool,
     /// The adopter file.
-    pub adopters: Option<&'a Path>,
+    pub adopters: Option<PathBuf>,
     /// The one set of the adopter file to use.
     pub adopter_set: Option<usize>,
 }
 
 /// Reads epoch 0: the graph's events, then one `+ a` (with the default capacity) per adopter.
-pub fn read_initial(initial: &Initial, diag: &mut Diagnostics) -> Result<Vec<Event>, InputError> {
-    let mut events = match initial.graph {
-        Some(path) => read_graph(path, initial.undirected, initial.weights, diag)?,
+pub fn read_initial(spec: &InputSpec, diag: &mut Diagnostics) -> Result<Vec<Event>, InputError> {
+    let mut events = match &spec.graph {
+        Some(path) => read_graph(path, spec.undirected, spec.weights, diag)?,
         None => Vec::new(),
     };
-    if let Some(path) = initial.adopters {
-        let adopters = read_adopters(path, initial.adopter_set, diag)?;
+    if let Some(path) = &spec.adopters {
+        let adopters = read_adopters(path, spec.adopter_set, diag)?;
         events.extend(adopters.into_iter().map(|a| Event {
             time: None,
             op: Op::Add,

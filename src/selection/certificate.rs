@@ -9,6 +9,12 @@
 //! Each bound fails with probability ≤ p_f = e^−L. With no sample at all in a half, that half
 //! says nothing: σ̂ = σ_l = 0 without R2, and σ_u = n (no spread exceeds |V|) without R1.
 
+/// Whether a selection whose bounds have `ratio` is certified (1/2 − ε)-approximate: the one
+/// definition of the certified test.
+pub fn certifies(ratio: f64, epsilon: f64) -> bool {
+    ratio >= 0.5 - epsilon
+}
+
 /// θ, the spread estimate and the certificate of one selection.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bounds {

@@ -45,6 +45,14 @@ impl RrIndex {
             let h = s.half();
             members.entry(c).or_default()[h].push(ids[h][&s]);
         }
+        Self::from_dense(theta, members)
+    }
+
+    /// Builds the index from lists of dense sample ids already assigned (by an engine that keeps
+    /// its own), in any order and with repeats: they are sorted and deduplicated here, so that
+    /// every index holds the invariant. The greedy's result does not depend on which ids the
+    /// samples carry, only on which samples they tell apart.
+    pub fn from_dense(theta: [usize; 2], mut members: FxHashMap<Node, [Vec<u32>; 2]>) -> Self {
         for lists in members.values_mut() {
             for list in lists {
                 list.sort_unstable();

@@ -1,4 +1,4 @@
-//! Selection: RR-Greedy over the RR samples of one level, certified by RR-OPIM+ (SPEC §2).
+//! Selection: RR-Greedy over the RR samples of one level, certified by RR-OPIM+ (docs/ALGORITHM.md).
 //!
 //! For levels e = e_min, e_min + 1, …, e_max (θ ≈ n·2^e samples per half) it asks an
 //! [`RrSource`] for the memberships of that level, runs [`rr_greedy`] on R1 and computes
@@ -9,12 +9,13 @@
 //! Everything here is a pure function of its inputs: no hash-map iteration order reaches the
 //! result, so the incremental dataflow and the from-scratch oracle select bit-identically.
 
+pub mod baselines;
 pub mod certificate;
 pub mod greedy;
 pub mod index;
 pub mod plan;
 
-pub use certificate::{Bounds, bounds};
+pub use certificate::{Bounds, bounds, certifies};
 pub use greedy::{Greedy, Pick, rr_greedy};
 pub use index::RrIndex;
 pub use plan::{Plan, plan};
@@ -67,12 +68,17 @@ pub struct Outcome {
 }
 
 /// Selects at the lowest level, from `plan.level_min` up to `plan.level_max`, whose selection is
-/// certified (or at `level_max`).
+/// certified (or at `level_max`). `plan` is [`plan()`] of `problem` and `params`, computed once
+/// by the caller, which may need its levels before asking.
 ///
 /// With χ = 0 (no adopter can invite anyone) there is nothing to select: the outcome is empty,
 /// trivially certified, and the source is not asked.
-pub fn select(problem: &Problem, params: &Params, source: &mut impl RrSource) -> Outcome {
-    let plan = plan::plan(problem, params);
+pub fn select(
+    problem: &Problem,
+    plan: Plan,
+    params: &Params,
+    source: &mut impl RrSource,
+) -> Outcome {
     if plan.chi == 0 {
         return Outcome {
             level: plan.level_min,
@@ -99,7 +105,7 @@ pub fn select(problem: &Problem, params: &Params, source: &mut impl RrSource) ->
             greedy.upper_cov,
             plan.l,
         );
-        let certified = bounds.ratio >= 0.5 - params.epsilon;
+        let certified = certifies(bounds.ratio, params.epsilon);
         if certified || level >= plan.level_max {
             return Outcome {
                 level,
@@ -169,7 +175,7 @@ mod tests {
             asked: vec![],
             scale: |e| (1000.0 * (e as f64).exp2()) as usize,
         };
-        let out = select(&problem(), &PARAMS, &mut src);
+        let out = select(&problem(), plan(&problem(), &PARAMS), &PARAMS, &mut src);
         assert!(out.certified);
         assert!(src.asked.len() > 1, "{:?}", src.asked);
         assert_eq!(src.asked.first(), Some(&out.plan.level_min));
@@ -187,7 +193,7 @@ mod tests {
             asked: vec![],
             scale: |_| 0,
         };
-        let out = select(&problem(), &PARAMS, &mut src);
+        let out = select(&problem(), plan(&problem(), &PARAMS), &PARAMS, &mut src);
         assert!(!out.certified);
         assert_eq!(out.level, out.plan.level_max);
         let all: Vec<i32> = (out.plan.level_min..=out.plan.level_max).collect();
@@ -207,7 +213,7 @@ mod tests {
             adopters: vec![(1, 3), (4, 0)],
             candidates: vec![vec![], vec![5]],
         };
-        let out = select(&p, &PARAMS, &mut src);
+        let out = select(&p, plan(&p, &PARAMS), &PARAMS, &mut src);
         assert!(out.certified);
         assert_eq!(out.level, out.plan.level_min);
         assert!(out.greedy.picks.is_empty());

@@ -12,7 +12,7 @@
 
 use rustc_hash::FxHashSet;
 
-use crate::model::level_rate;
+use crate::model::smallest_level;
 
 use super::{Params, Problem};
 
@@ -94,17 +94,9 @@ fn chi(problem: &Problem) -> usize {
     taken.len()
 }
 
-/// The smallest e with n·2^e ≥ θ. The logarithm only gives the first guess: the comparison
-/// itself decides, so that rounding cannot move a level.
+/// The smallest e with n·2^e ≥ θ.
 fn level_for(n: f64, theta: f64) -> i32 {
-    let mut e = (theta / n).log2().ceil().clamp(-1000.0, 1000.0) as i32;
-    while e > -1100 && n * level_rate(e - 1) >= theta {
-        e -= 1;
-    }
-    while n * level_rate(e) < theta {
-        e += 1;
-    }
-    e
+    smallest_level(theta / n, |rate| n * rate >= theta)
 }
 
 #[cfg(test)]

@@ -5,13 +5,16 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use cimflow::cluster::Launch;
+use cimflow::engine::EngineKind;
 use cimflow::input::{Event, EventKind, Op};
-use cimflow::job::{JobConfig, Loaded, Session, run_dataflow, run_epochs};
+use cimflow::job::workers::with_session;
+use cimflow::job::{JobConfig, Loaded, run_epochs};
 use cimflow::model::Model;
-use cimflow::oracle::OracleEngine;
 use cimflow::output::{Format, Output};
 use cimflow::selection::Params;
 use proptest::prelude::*;
+use timely::CommunicationConfig;
 
 /// A `Write` whose bytes the test reads back.
 #[derive(Clone, Default)]
@@ -52,24 +55,38 @@ pub fn config(model: Model, k: u32, batch: usize, verify: bool) -> JobConfig {
 
 /// Runs `loaded` on the dataflow with `workers` threads; returns the JSON Lines output.
 pub fn dataflow_output(workers: usize, loaded: &Loaded, cfg: &JobConfig) -> String {
+    let communication = if workers > 1 {
+        CommunicationConfig::Process(workers)
+    } else {
+        CommunicationConfig::Thread
+    };
+    engine_output(EngineKind::Dataflow, communication.into(), loaded, cfg)
+}
+
+/// Runs `loaded` on the engine `kind` over `launch`'s workers; returns the JSON Lines output.
+pub fn engine_output(kind: EngineKind, launch: Launch, loaded: &Loaded, cfg: &JobConfig) -> String {
     let buf = SharedBuf::default();
     let sink = buf.clone();
-    let open = move || Output::with_writer(Format::Jsonl, Box::new(sink.clone()), None);
-    if let Err(e) = run_dataflow(workers, Arc::new(loaded.clone()), cfg.clone(), open) {
-        panic!("dataflow run with {workers} workers failed: {e}");
+    let loaded = Arc::new(loaded.clone());
+    let ran = with_session(kind, launch, cfg.clone(), move |session| {
+        let mut out = Output::with_writer(Format::Jsonl, Box::new(sink.clone()), None)?;
+        run_epochs(session, &loaded, &mut out)
+    });
+    match ran {
+        Ok(Some(_)) => buf.text(),
+        Ok(None) => panic!("{kind:?}: no worker 0 in this process"),
+        Err(e) => panic!("{kind:?} run failed: {e}"),
     }
-    buf.text()
 }
 
 /// Runs `loaded` on the oracle; returns the JSON Lines output.
 pub fn oracle_output(loaded: &Loaded, cfg: &JobConfig) -> String {
-    let buf = SharedBuf::default();
-    let mut out = Output::with_writer(Format::Jsonl, Box::new(buf.clone()), None).unwrap();
-    let engine = OracleEngine {
-        with_coverage: false,
-    };
-    run_epochs(&mut Session::new(engine, cfg.clone()), loaded, &mut out).unwrap();
-    buf.text()
+    engine_output(
+        EngineKind::Oracle,
+        CommunicationConfig::Thread.into(),
+        loaded,
+        cfg,
+    )
 }
 
 fn node(n: u64) -> impl Strategy<Value = u64> {

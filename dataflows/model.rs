@@ -1,5 +1,5 @@
 //! The vocabulary shared by the dataflow, the oracle and the selection: node and sample ids, the
-//! probability models, and the one keyed hash behind every root and every coin (SPEC §3).
+//! probability models, and the one keyed hash behind every root and every coin.
 //!
 //! Everything random in cimflow is a pure function of `(seed, ids)` computed here, so that the
 //! incremental dataflow, the from-scratch oracle and any number of workers agree bit for bit.
@@ -74,6 +74,31 @@ pub fn samples_of(seed: u64, root: Node, rate: f64) -> impl Iterator<Item = Samp
 /// every lower level.
 pub fn level_rate(level: i32) -> f64 {
     (level as f64).exp2()
+}
+
+/// The smallest level whose rate `reaches`, for a predicate that is monotone in the rate, starting
+/// the search from the level near `guess`. The single definition of "the level of": a sample's
+/// lowest level (`rate > key`) and the plan's level of a θ (`n·rate ≥ θ`) both come from here.
+/// The logarithm only gives the first guess: the comparison itself decides, so that rounding
+/// cannot move a level.
+pub fn smallest_level(guess: f64, reaches: impl Fn(f64) -> bool) -> i32 {
+    let mut e = guess.log2().ceil().clamp(-1000.0, 1000.0) as i32;
+    while e > -1100 && reaches(level_rate(e - 1)) {
+        e -= 1;
+    }
+    while !reaches(level_rate(e)) {
+        e += 1;
+    }
+    e
+}
+
+/// The lowest level at which a sample with inclusion `key` exists: the smallest e with
+/// `level_rate(e) > key`.
+pub fn lowest_level(key: f64) -> i32 {
+    if key <= 0.0 {
+        return i32::MIN;
+    }
+    smallest_level(key, |rate| rate > key)
 }
 
 const ROOT_TAG: u64 = 0x7263_6f6f_7473_2121;

@@ -1,7 +1,7 @@
 //! The differential dataflow that keeps the RR sets and their coverage current.
 //!
 //! ```text
-//! arc_p(v, u, thr)  :- arc(u, v, fact), not adopter(u), threshold(fact, stats(v))  (probabilities.rs)
+//! arc_p(v, u, thr)  :- arc(u, v, fact), not adopter(u), threshold(fact, stats(v))  (reverse_graph.rs)
 //! rr(v, s)          :- root(s, v), not adopter(v).                           (rr_sets.rs)
 //! rr(u, s)          :- rr(v, s), arc_p(v, u, thr), coin(s, u, v) < thr.
 //! candidate(c)      :- adopter(a), arc(a, c), not adopter(c).               (coverage.rs)
@@ -9,13 +9,14 @@
 //! coverage(v, n)    :- n = |{s : rr(v, s)}|.
 //! ```
 //!
-//! Inputs are sets kept by [`crate::state::State`] (arcs, adopters) and by the engine (roots at
-//! the held sampling level). The RR sets are sharded by sample: every worker holds a replica of
+//! Inputs are sets kept by the caller (cimflow's accepted state: arcs, adopters) and by its engine
+//! (roots at the held sampling level). The RR sets are sharded by sample: every worker holds a replica of
 //! the graph and the samples that hash to it (rr_sets.rs says why). `member` and, when asked for,
 //! `coverage` are sent to worker 0, which runs the selection.
 
 pub mod coverage;
-pub mod probabilities;
+pub mod model;
+pub mod reverse_graph;
 pub mod rr_sets;
 
 use std::cell::RefCell;

@@ -13,36 +13,12 @@ use differential_dataflow::consolidation::consolidate_updates;
 use rustc_hash::{FxHashMap, FxHashSet};
 use timely::worker::Worker;
 
-use crate::dataflows::{self, Inputs, Outputs, Time};
-use crate::model::{Model, Node, Sample, level_rate, samples_of};
-use crate::selection::{Outcome, Params, Problem, RrIndex, RrSource, plan, select};
+use dataflows::{Inputs, Outputs, Time};
+
+use super::{Engine, Solution, problem};
+use crate::model::{Model, Node, Sample, level_rate, lowest_level, samples_of};
+use crate::selection::{Params, Problem, RrIndex, RrSource, plan, select};
 use crate::state::{Delta, State};
-
-/// One epoch's result.
-#[derive(Clone, Debug)]
-pub struct Solution {
-    /// The selection with its certificate.
-    pub outcome: Outcome,
-    /// How many samples of the held level contain each node, when asked for.
-    pub coverage: Option<BTreeMap<Node, u64>>,
-}
-
-/// Something that turns the accepted state into a solution each epoch.
-pub trait Engine {
-    /// Takes the state's pending changes and returns the solution for its snapshot.
-    fn epoch(&mut self, state: &mut State, params: &Params) -> Solution;
-}
-
-/// The selection instance of a snapshot.
-pub fn problem(state: &State) -> Problem {
-    let adopters: Vec<(Node, u32)> = state.adopters().iter().map(|(&a, &k)| (a, k)).collect();
-    let candidates = adopters.iter().map(|&(a, _)| state.candidates(a)).collect();
-    Problem {
-        n: state.node_count(),
-        adopters,
-        candidates,
-    }
-}
 
 /// The dataflow, driven from worker 0.
 pub struct DataflowEngine<'w> {
@@ -251,21 +227,6 @@ impl DataflowEngine<'_> {
     }
 }
 
-/// The lowest level whose rate exceeds `key`.
-fn lowest_level(key: f64) -> i32 {
-    if key <= 0.0 {
-        return i32::MIN;
-    }
-    let mut e = key.log2().floor() as i32 + 1;
-    while key >= level_rate(e) {
-        e += 1;
-    }
-    while key < level_rate(e - 1) {
-        e -= 1;
-    }
-    e
-}
-
 impl RrSource for DataflowEngine<'_> {
     fn index_at(&mut self, problem: &Problem, level: i32) -> RrIndex {
         if self.held.is_none_or(|held| held < level) {
@@ -277,8 +238,7 @@ impl RrSource for DataflowEngine<'_> {
             theta[0] += counts[0];
             theta[1] += counts[1];
         }
-        // The greedy's result does not depend on which ids the samples carry, so the engine's
-        // dense ids serve directly, filtered to the level.
+        // The engine's dense ids serve directly, filtered to the level.
         let mut members: FxHashMap<Node, [Vec<u32>; 2]> = FxHashMap::default();
         for &c in problem.candidates.iter().flatten() {
             if let (Some(list), std::collections::hash_map::Entry::Vacant(entry)) =
@@ -293,7 +253,7 @@ impl RrSource for DataflowEngine<'_> {
                 }
             }
         }
-        RrIndex { theta, members }
+        RrIndex::from_dense(theta, members)
     }
 }
 
@@ -308,12 +268,12 @@ impl Engine for DataflowEngine<'_> {
         self.feed(delta);
         let problem = problem(state);
         // Start at the plan's lowest level in the same round as the epoch's changes.
-        let start = plan(&problem, params).level_min;
-        if self.held.is_none_or(|held| held < start) {
-            self.hold(start);
+        let plan = plan(&problem, params);
+        if self.held.is_none_or(|held| held < plan.level_min) {
+            self.hold(plan.level_min);
         }
         self.round();
-        let outcome = select(&problem, params, self);
+        let outcome = select(&problem, plan, params, self);
         if self.held.is_some_and(|held| held > outcome.level) {
             self.hold(outcome.level);
             self.round();

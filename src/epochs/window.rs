@@ -1,5 +1,5 @@
 //! A sliding window of event time over interactions, so that a temporal stream (SNAP `SRC TGT T`
-//! lines, each read as `+ i SRC TGT 1`) has deletions as well as insertions (SPEC §4).
+//! lines, each read as `+ i SRC TGT 1`) has deletions as well as insertions.
 //!
 //! Rule: a timed `+ i U V N` at time t is taken back by `- i U V N` (stamped t + D) as soon as the
 //! event time passes t + D. The event time is the largest time seen so far, so a log whose times
@@ -18,7 +18,7 @@ use std::collections::BinaryHeap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Event, EventKind, Op};
+use crate::input::{Event, EventKind, Op};
 use crate::model::Node;
 
 /// The interactions in the window, waiting to expire.

@@ -5,18 +5,23 @@
 //! moved is not re-emitted: readers want changes of who invites whom, and the complete current
 //! set, gains included, is in `recommendations.tsv`), then the epoch's summary.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::cluster::{Launch, LaunchError};
-use crate::engine::{DataflowEngine, Engine, Solution};
-use crate::epochs::Batcher;
-use crate::input::{Event, Window};
+pub mod recommendations;
+pub mod verify;
+pub mod workers;
+
+use crate::cluster::LaunchError;
+use crate::engine::{Engine, Solution};
+use crate::epochs::{Batcher, Window};
+use crate::input::Event;
 use crate::model::{Model, Node};
-use crate::oracle;
-use crate::output::{Change, Output, OutputError, Summary};
+use crate::output::{Output, OutputError, Summary};
 use crate::selection::Params;
 use crate::state::State;
+
+use recommendations::Recommendations;
+use verify::verify;
 
 /// What a run computes and how it groups events.
 #[derive(Clone, Debug)]
@@ -64,9 +69,9 @@ pub enum JobError {
         /// What differs, with both values.
         what: String,
     },
-    /// The workers are not where they should be (no worker 0 in this process).
-    #[error("{0}")]
-    Worker(String),
+    /// This process ran no worker 0 (only a cluster's process 0 has one).
+    #[error("this process ran no worker 0")]
+    NoWorkerZero,
     /// The workers could not start, or one failed (in a cluster: another process died).
     #[error(transparent)]
     Launch(#[from] LaunchError),
@@ -81,50 +86,6 @@ pub struct RunStats {
     pub latencies_ms: Vec<f64>,
     /// The final summary.
     pub last: Option<Summary>,
-}
-
-/// The current recommendations, by (adopter, friend), with their gains in users.
-#[derive(Default)]
-struct Recommendations(BTreeMap<(Node, Node), f64>);
-
-impl Recommendations {
-    /// Replaces the set with `solution`'s and returns the changes: removals, then additions.
-    fn update(&mut self, solution: &Solution, n: usize) -> Vec<Change> {
-        let theta1 = solution.outcome.bounds.theta[0].max(1) as f64;
-        let new: BTreeMap<(Node, Node), f64> = solution
-            .outcome
-            .greedy
-            .picks
-            .iter()
-            .map(|p| ((p.adopter, p.friend), p.gain as f64 * n as f64 / theta1))
-            .collect();
-        let gone = self
-            .0
-            .iter()
-            .filter(|(k, _)| !new.contains_key(k))
-            .map(|(&(a, f), &g)| Change {
-                op: "-",
-                adopter: a,
-                friend: f,
-                gain: g,
-            });
-        let came = new
-            .iter()
-            .filter(|(k, _)| !self.0.contains_key(k))
-            .map(|(&(a, f), &g)| Change {
-                op: "+",
-                adopter: a,
-                friend: f,
-                gain: g,
-            });
-        let changes = gone.chain(came).collect();
-        self.0 = new;
-        changes
-    }
-
-    fn current(&self) -> Vec<(Node, Node, f64)> {
-        self.0.iter().map(|(&(a, f), &g)| (a, f, g)).collect()
-    }
 }
 
 /// The epoch-by-epoch life of a job: the accepted state, the engine, and the recommendations
@@ -189,7 +150,7 @@ impl<E: Engine> Session<E> {
     /// pending changes must hold everything in it, as a restored [`State`]'s do), as the current
     /// one, and computes its solution without emitting anything. That loads the engine and
     /// restores the recommendations last emitted: the solution is a pure function of the snapshot
-    /// (SPEC §3), so they are exactly those the interrupted run had emitted after that epoch, and
+    /// (docs/ALGORITHM.md, "Determinism"), so they are exactly those the interrupted run had emitted after that epoch, and
     /// the next epoch emits the right changes. Only for a session that has run no epoch yet.
     pub fn resume(&mut self, state: State, next_epoch: u64) -> Result<(), JobError> {
         debug_assert_eq!(self.epoch, 0, "resuming a session that has already run");
@@ -280,106 +241,4 @@ fn summarize(
         certified: outcome.certified,
         latency_ms,
     }
-}
-
-/// Holds an engine's solution to the oracle's on the same snapshot, exactly.
-fn verify(epoch: u64, state: &State, got: &Solution, params: &Params) -> Result<(), JobError> {
-    let want = oracle::solve(state, params, got.coverage.is_some());
-    let mismatch = |what: &str, got: String, want: String| JobError::Mismatch {
-        epoch,
-        what: format!("{what}: dataflow {got}, oracle {want}"),
-    };
-    if got.outcome.level != want.outcome.level {
-        return Err(mismatch(
-            "the sampling level",
-            got.outcome.level.to_string(),
-            want.outcome.level.to_string(),
-        ));
-    }
-    if let (Some(g), Some(w)) = (&got.coverage, &want.coverage)
-        && g != w
-    {
-        let differ: Vec<_> = w
-            .keys()
-            .chain(g.keys())
-            .filter(|v| g.get(v) != w.get(v))
-            .take(5)
-            .collect();
-        let show = |m: &BTreeMap<Node, u64>| {
-            format!(
-                "{:?}",
-                differ.iter().map(|v| (**v, m.get(v))).collect::<Vec<_>>()
-            )
-        };
-        return Err(mismatch("coverage counts", show(g), show(w)));
-    }
-    let (g, w) = (format!("{:?}", got.outcome), format!("{:?}", want.outcome));
-    if g != w {
-        return Err(mismatch("the selection", g, w));
-    }
-    Ok(())
-}
-
-/// Starts the dataflow on `communication`'s workers and runs `body` on worker 0 with a session
-/// over it; the other workers take part in the computation. Returns what `body` returned.
-/// For one process of a cluster, where worker 0 may be elsewhere, use [`on_cluster`].
-pub fn on_dataflow<R, F>(
-    communication: timely::CommunicationConfig,
-    cfg: JobConfig,
-    body: F,
-) -> Result<R, JobError>
-where
-    R: Send + 'static,
-    F: Fn(&mut Session<DataflowEngine<'_>>) -> Result<R, JobError> + Send + Sync + 'static,
-{
-    on_cluster(communication.into(), cfg, body)?
-        .ok_or_else(|| JobError::Worker("this process ran no worker 0".into()))
-}
-
-/// [`on_dataflow`] for this process's share of a computation that may span several: `body` runs
-/// where worker 0 is (process 0), which gets `Some` of its result; every other process serves its
-/// workers' share of the dataflow until worker 0 closes the inputs, and gets `None`.
-pub fn on_cluster<R, F>(launch: Launch, cfg: JobConfig, body: F) -> Result<Option<R>, JobError>
-where
-    R: Send + 'static,
-    F: Fn(&mut Session<DataflowEngine<'_>>) -> Result<R, JobError> + Send + Sync + 'static,
-{
-    let with_coverage = cfg.verify;
-    let workers = crate::cluster::execute(launch, move |worker| {
-        if worker.index() == 0 {
-            let engine = DataflowEngine::build(worker, cfg.model, cfg.params.seed, with_coverage);
-            body(&mut Session::new(engine, cfg.clone())).map(Some)
-        } else {
-            crate::engine::serve(worker, cfg.model, cfg.params.seed, with_coverage);
-            Ok(None)
-        }
-    })?;
-    let mut result = None;
-    for (_, outcome) in workers {
-        if let Some(r) = outcome? {
-            result = Some(r);
-        }
-    }
-    Ok(result)
-}
-
-/// Runs the whole of `loaded` on the dataflow with `workers` threads in this process, writing
-/// through the output `open` makes on worker 0.
-pub fn run_dataflow<F>(
-    workers: usize,
-    loaded: std::sync::Arc<Loaded>,
-    cfg: JobConfig,
-    open: F,
-) -> Result<RunStats, JobError>
-where
-    F: Fn() -> Result<Output, OutputError> + Send + Sync + 'static,
-{
-    let communication = if workers > 1 {
-        timely::CommunicationConfig::Process(workers)
-    } else {
-        timely::CommunicationConfig::Thread
-    };
-    on_dataflow(communication, cfg, move |session| {
-        run_epochs(session, &loaded, &mut open()?)
-    })
 }

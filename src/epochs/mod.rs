@@ -1,4 +1,5 @@
-//! Grouping the event stream into epochs (SPEC §5), the same way for `run` and `follow`.
+//! Grouping the event stream into epochs, the same way for `run` and `follow`: the [`Batcher`],
+//! and the [`Window`] whose expiries it inserts.
 //!
 //! An epoch closes after `batch` events of the log, and, with `--every D`, before the first event
 //! whose time falls in a later period `[k·D, (k + 1)·D)` than the epoch's first timed event; a
@@ -6,7 +7,11 @@
 //! `--window` adds) and aligning periods to multiples of D keep the boundaries a function of the
 //! log alone, so a run and a follower reading the same complete log make the same epochs.
 
-use crate::input::{Event, Window};
+pub mod window;
+
+pub use window::Window;
+
+use crate::input::Event;
 
 /// The epoch being gathered.
 #[derive(Clone, Debug)]

@@ -3,20 +3,20 @@
 //!
 //! The RR estimate reported by `run` comes from the same samples the selection was made on (R2 is
 //! held out from the greedy, but not from the code). This module re-measures σ_P(S) by forward
-//! Monte Carlo simulation of the independent cascade ([`crate::simulate::monte_carlo`]), with arc
-//! probabilities from [`crate::model::thresholds`], the single definition of the models, so that a
+//! Monte Carlo simulation of the independent cascade ([`simulate::monte_carlo`]), with arc
+//! probabilities from [`State::thresholds`], the single definition of the models, so that a
 //! bug in the RR code cannot hide itself, and so that baselines and cimflow are scored by the same
 //! yardstick.
 
+pub mod simulate;
+
 use std::path::Path;
 
-use rustc_hash::FxHashMap;
-
-use crate::input::lines::{fields, for_each_line, need, node};
-use crate::input::{Diagnostics, Event, EventKind, InputError, Op, read_adopters, read_graph};
-use crate::model::{ArcFact, Model, Node, thresholds};
-use crate::simulate::{Estimate, monte_carlo};
+use crate::input::{Diagnostics, Event, InputError, InputSpec, read_initial};
+use crate::model::{Model, Node};
+use crate::output::recommendations;
 use crate::state::State;
+use simulate::{Estimate, monte_carlo};
 
 /// Why an evaluation could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -56,16 +56,7 @@ pub fn snapshot(model: Model, events: &[Event]) -> State {
 /// Every arc of `state` with its live threshold, as [`monte_carlo`] takes them; sorted, so that an
 /// estimate does not depend on hash-map order.
 pub fn arc_thresholds(state: &State) -> Vec<(Node, Node, u64)> {
-    let mut by_head: FxHashMap<Node, Vec<(Node, ArcFact)>> = FxHashMap::default();
-    for ((u, v), fact) in state.arcs() {
-        by_head.entry(v).or_default().push((u, fact));
-    }
-    let mut arcs = Vec::new();
-    for (v, mut in_arcs) in by_head {
-        in_arcs.sort_unstable();
-        let thr = thresholds(state.model(), in_arcs.iter().map(|(u, f)| (*u, f)));
-        arcs.extend(thr.map(|(u, t)| (u, v, t)));
-    }
+    let mut arcs = state.thresholds();
     arcs.sort_unstable();
     arcs
 }
@@ -90,32 +81,10 @@ pub fn spread(
     )
 }
 
-/// The (adopter, friend) pairs of a `recommendations.tsv` as `run --output` writes it: an optional
-/// `adopter<TAB>friend<TAB>gain` header, then one `adopter friend [gain]` line each. A bad line
-/// stops the evaluation: a silently shorter seed set would be a wrong answer.
+/// The (adopter, friend) pairs of a `recommendations.tsv` (see [`recommendations::read`]); a file
+/// with none is an error, not an empty seed set.
 pub fn read_recommendations(path: &Path) -> Result<Vec<(Node, Node)>, EvaluateError> {
-    let mut pairs = Vec::new();
-    let mut diag = Diagnostics::new(true);
-    for_each_line(path, &mut diag, |number, line| {
-        let mut f = fields(line, false);
-        let Some(first) = f.next() else {
-            return Ok(());
-        };
-        if number == 1 && first == "adopter" {
-            return Ok(());
-        }
-        let adopter = node(first)?;
-        let friend = node(need(&mut f, "friend")?)?;
-        if let Some(gain) = f.next() {
-            gain.parse::<f64>()
-                .map_err(|_| format!("gain `{gain}` is not a number"))?;
-        }
-        if let Some(x) = f.next() {
-            return Err(format!("unexpected field `{x}`"));
-        }
-        pairs.push((adopter, friend));
-        Ok(())
-    })?;
+    let pairs = recommendations::read(path)?;
     if pairs.is_empty() {
         return Err(EvaluateError::Empty(path.display().to_string()));
     }
@@ -125,16 +94,8 @@ pub fn read_recommendations(path: &Path) -> Result<Vec<(Node, Node)>, EvaluateEr
 /// What `cimflow evaluate` reads.
 #[derive(Clone, Debug)]
 pub struct Inputs<'a> {
-    /// The graph's edge list.
-    pub graph: &'a Path,
-    /// Each line is a friendship (both arcs).
-    pub undirected: bool,
-    /// The third column is an interaction count.
-    pub weights: bool,
-    /// The adopter file.
-    pub adopters: &'a Path,
-    /// Only this line of the adopter file.
-    pub adopter_set: Option<usize>,
+    /// The graph and the adopters.
+    pub initial: InputSpec,
     /// The `recommendations.tsv` whose friends are the seeds.
     pub recommendations: &'a Path,
     /// The probability model.
@@ -150,13 +111,7 @@ pub fn evaluate(
     rng_seed: u64,
 ) -> Result<Evaluation, EvaluateError> {
     let mut diag = Diagnostics::new(false);
-    let mut events = read_graph(inputs.graph, inputs.undirected, inputs.weights, &mut diag)?;
-    let adopters = read_adopters(inputs.adopters, inputs.adopter_set, &mut diag)?;
-    events.extend(adopters.into_iter().map(|a| Event {
-        time: None,
-        op: Op::Add,
-        kind: EventKind::Adopter(a, None),
-    }));
+    let events = read_initial(&inputs.initial, &mut diag)?;
     let state = snapshot(inputs.model, &events);
     let mut seeds: Vec<Node> = read_recommendations(inputs.recommendations)?
         .into_iter()
@@ -176,6 +131,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::{EventKind, Op};
     use crate::model::ONE;
 
     fn arc(u: Node, v: Node) -> Event {

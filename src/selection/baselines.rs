@@ -14,6 +14,8 @@
 //!   i.e. RR-Greedy with a as the only adopter, on the RR sets at the level cimflow's selection
 //!   settled on (so it sees exactly the samples cimflow saw).
 //!
+//! The engine that runs them epoch by epoch is [`crate::engine::baseline`].
+//!
 //! A baseline's outcome is measured on the same RR sets as cimflow's: each pick's gain is its
 //! marginal R1 coverage in pick order, the spread estimate and σ_l are those of the baseline's own
 //! set on R2, and σ_u is cimflow's upper bound on the optimum (valid whatever set is reported), so
@@ -26,13 +28,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::engine::{Engine, Solution, problem};
 use crate::model::Node;
-use crate::oracle::Oracle;
-use crate::selection::{
-    Greedy, Outcome, Params, Pick, Problem, RrIndex, RrSource, bounds, rr_greedy, select,
-};
-use crate::state::State;
+
+use super::{Greedy, Outcome, Params, Pick, Problem, RrIndex, bounds, certifies, rr_greedy};
 
 /// Which selection `run` makes (`--method`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -74,22 +72,6 @@ impl fmt::Display for Method {
     }
 }
 
-/// The picks of a baseline (`Cimflow` is not one: it gives none).
-pub fn choose(
-    method: Method,
-    problem: &Problem,
-    state: &State,
-    index: &RrIndex,
-    seed: u64,
-) -> Vec<Pick> {
-    match method {
-        Method::Cimflow => Vec::new(),
-        Method::Random => random(problem, seed),
-        Method::Degree => degree(problem, &out_degrees(state)),
-        Method::Local => local(problem, index),
-    }
-}
-
 /// Each adopter's `k_a` candidates drawn at random, with an RNG seeded by `seed`.
 pub fn random(problem: &Problem, seed: u64) -> Vec<Pick> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -126,15 +108,6 @@ pub fn local(problem: &Problem, index: &RrIndex) -> Vec<Pick> {
             .map(|p| p.friend)
             .collect()
     })
-}
-
-/// The out-degree in G of every node with an out-arc.
-pub fn out_degrees(state: &State) -> FxHashMap<Node, usize> {
-    let mut d: FxHashMap<Node, usize> = FxHashMap::default();
-    for ((u, _), _) in state.arcs() {
-        *d.entry(u).or_default() += 1;
-    }
-    d
 }
 
 /// Asks each adopter in turn for its friends and keeps those no earlier adopter has taken; gains
@@ -179,21 +152,6 @@ pub fn measure(mut picks: Vec<Pick>, index: &RrIndex, upper_cov: f64) -> Greedy 
     }
 }
 
-/// The outcome of `method` on `state`'s snapshot, from scratch on the oracle's RR sets: cimflow's
-/// own selection for [`Method::Cimflow`], else the baseline measured as the module header says.
-pub fn solve(method: Method, state: &State, params: &Params) -> Outcome {
-    let problem = problem(state);
-    let mut oracle = Oracle::new(state, params.seed);
-    let cim = select(&problem, params, &mut oracle);
-    if method == Method::Cimflow || cim.plan.chi == 0 {
-        return cim;
-    }
-    // The level is already drawn: this only re-reads the oracle's samples.
-    let index = oracle.index_at(&problem, cim.level);
-    let picks = choose(method, &problem, state, &index, params.seed);
-    baseline_outcome(picks, &problem, &index, &cim, params)
-}
-
 /// A baseline's picks as an outcome at `cim`'s level, with `cim`'s bound on the optimum.
 pub fn baseline_outcome(
     picks: Vec<Pick>,
@@ -212,26 +170,10 @@ pub fn baseline_outcome(
     );
     Outcome {
         level: cim.level,
-        certified: bounds.ratio >= 0.5 - params.epsilon,
+        certified: certifies(bounds.ratio, params.epsilon),
         greedy,
         bounds,
         plan: cim.plan,
-    }
-}
-
-/// A baseline as an engine: every epoch solved from scratch by [`solve`].
-pub struct BaselineEngine {
-    /// The baseline.
-    pub method: Method,
-}
-
-impl Engine for BaselineEngine {
-    fn epoch(&mut self, state: &mut State, params: &Params) -> Solution {
-        state.take_delta();
-        Solution {
-            outcome: solve(self.method, state, params),
-            coverage: None,
-        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The oracle: the same computation as the dataflow, from scratch, single-threaded, on flat arrays.
 //!
 //! It reads a snapshot of the accepted state, builds the reverse graph in CSR form with the
-//! thresholds of [`crate::model::thresholds`], draws each sample's RR set by a depth-first search
+//! thresholds of [`State::thresholds`], draws each sample's RR set by a depth-first search
 //! over live arcs with the same coins and roots as the dataflow, and hands the memberships to the
 //! same selection. Tests hold the dataflow to it at every epoch; benchmarks use it as the
 //! from-scratch yardstick.
@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::engine::{Engine, Solution, problem};
-use crate::model::{Node, Sample, level_rate, samples_of, thresholds};
-use crate::selection::{Params, Problem, RrIndex, RrSource, select};
+use super::{Engine, Solution, problem};
+use crate::model::{Node, Sample, level_rate, samples_of};
+use crate::selection::{Params, Problem, RrIndex, RrSource, plan, select};
 use crate::state::State;
 
 /// The reverse graph of one snapshot and the RR sets drawn on it so far.
@@ -48,16 +48,14 @@ impl Oracle {
             .map(|v| state.adopters().contains_key(v))
             .collect();
 
-        let mut by_head: Vec<Vec<(Node, crate::model::ArcFact)>> = vec![Vec::new(); nodes.len()];
-        for ((u, v), fact) in state.arcs() {
-            by_head[dense[&v] as usize].push((u, fact));
-        }
+        // Heads come in node order, as the dense ids do.
+        let arcs = state.thresholds();
         let mut offsets = Vec::with_capacity(nodes.len() + 1);
         let (mut tails, mut thr) = (Vec::new(), Vec::new());
         offsets.push(0);
-        for in_arcs in &mut by_head {
-            in_arcs.sort_unstable();
-            for (u, t) in thresholds(state.model(), in_arcs.iter().map(|(u, f)| (*u, f))) {
+        let mut next = arcs.iter().peekable();
+        for &v in &nodes {
+            while let Some(&(u, _, t)) = next.next_if(|a| a.1 == v) {
                 let u = dense[&u];
                 if !adopter[u as usize] {
                     tails.push(u);
@@ -180,7 +178,7 @@ impl Engine for OracleEngine {
 pub fn solve(state: &State, params: &Params, with_coverage: bool) -> Solution {
     let problem = problem(state);
     let mut oracle = Oracle::new(state, params.seed);
-    let outcome = select(&problem, params, &mut oracle);
+    let outcome = select(&problem, plan(&problem, params), params, &mut oracle);
     let coverage = with_coverage.then(|| oracle.coverage(outcome.level));
     Solution { outcome, coverage }
 }

@@ -1,0 +1,206 @@
+//! Output: what changed after each epoch, on stdout and optionally in an output directory
+//! (SPEC §5).
+//!
+//! # On stdout
+//!
+//! Every epoch is written as one block, in one write followed by one flush, so that a reader
+//! tailing the output only ever sees whole epochs. Progress and statistics never come here: they go
+//! to stderr.
+//!
+//! **JSON Lines** (`--format jsonl`, the default): one record per change, in the order the caller
+//! gives them, then one summary record:
+//!
+//! ```text
+//! {"epoch":7,"op":"-","adopter":12,"friend":40,"gain":3.5}
+//! {"epoch":7,"op":"+","adopter":12,"friend":41,"gain":4.25}
+//! {"epoch":7,"summary":{"time":1700000123.0,"events":100,"skipped":0,...,"latency_ms":1.8}}
+//! ```
+//!
+//! `op` is `-` for a withdrawn recommendation (its `gain` is the one it had when emitted) and `+`
+//! for a new one. The summary carries every field of [`Summary`], in declaration order. Numbers are
+//! serde_json's: integers exactly, floats in their shortest round-tripping form, and a float that is
+//! not finite (a ratio with a zero upper bound, say) as `null`, since JSON has no NaN.
+//!
+//! **TSV** (`--format tsv`), for shell pipelines: no header; one line per change and one summary
+//! line, tab separated (`\t` below stands for a tab):
+//!
+//! ```text
+//! 7\t-\t12\t40\t3.5
+//! 7\t+\t12\t41\t4.25
+//! 7\tsummary\ttime=1700000123.0\tevents=100\tskipped=0\t...\tlatency_ms=1.8
+//! ```
+//!
+//! A change line is `epoch op adopter friend gain`; the summary line is the epoch, the word
+//! `summary`, then `key=value` for every field of [`Summary`] in the JSON order. Floats are written
+//! as in the JSON form, except that a missing time is empty (`time=`) and non-finite values are
+//! `nan`, `inf` and `-inf`. So `awk -F'\t' '$2 != "summary"'` keeps the changes and
+//! `awk -F'\t' '$2 == "summary"'` the summaries.
+//!
+//! # In the output directory (`--out DIR`)
+//!
+//! - `DIR/changes.jsonl`: the change log, appended to, always JSON Lines whatever the stdout format
+//!   (the records above). Each epoch is appended with one write. A torn last line left by a crash
+//!   is cut off when the log is reopened, so that the file stays valid JSON Lines.
+//! - `DIR/recommendations.tsv`: the complete current recommendation set, header
+//!   `adopter<TAB>friend<TAB>gain`, then one line per recommendation. It is replaced atomically
+//!   after every epoch (written to `recommendations.tsv.tmp`, synced, renamed over, and the
+//!   directory synced), so a reader sees the previous set or the new one, never half a file.
+//!
+//! A closed stdout (the reader went away, as in `cimflow run ... | head`) is
+//! [`OutputError::Closed`]: the caller stops quietly with exit status 0.
+//!
+//! # Resuming
+//!
+//! A follower that checkpoints calls [`Output::sync`] before recording each epoch, so the change
+//! log on disk always reaches at least the checkpoint's epoch. It may reach further (the process
+//! can die between the two), so on a restart [`cut_log_after`] drops the records of epochs after
+//! the checkpoint's before the log is reopened: they are emitted again, identically, by the
+//! resumed run, and the log holds every epoch exactly once. [`Output::restore_current`] puts the
+//! checkpoint's recommendation set back into `recommendations.tsv` meanwhile.
+
+pub mod change_log;
+pub mod directory;
+pub mod durable;
+pub mod encode;
+pub mod recommendations;
+pub mod records;
+
+use std::io::{self, ErrorKind, Write};
+use std::path::Path;
+
+use crate::model::Node;
+
+pub use change_log::{LogCut, cut_log_after, cut_log_to};
+pub use durable::FileError;
+pub use records::{Change, Format, Summary};
+
+use directory::Dir;
+use encode::{write_jsonl, write_tsv};
+
+/// Why an epoch could not be emitted.
+#[derive(thiserror::Error, Debug)]
+pub enum OutputError {
+    /// The reader of stdout went away; stop quietly.
+    #[error("output closed")]
+    Closed,
+    /// Writing a file (or the sink) failed.
+    #[error(transparent)]
+    Io(#[from] FileError),
+}
+
+/// The sink of every epoch's changes and summary: stdout (or any writer) and, optionally, an
+/// output directory.
+pub struct Output {
+    format: Format,
+    /// No `BufWriter` around it: each epoch is prepared in memory and handed over in one write.
+    sink: Box<dyn Write + Send>,
+    sink_name: &'static str,
+    dir: Option<Dir>,
+    closed: bool,
+    /// An epoch's records, kept across epochs to save reallocating.
+    json: Vec<u8>,
+    tsv: Vec<u8>,
+}
+
+impl Output {
+    /// Data to stdout and, with `dir`, to the output directory (created if missing).
+    pub fn new(format: Format, dir: Option<&Path>) -> Result<Self, OutputError> {
+        // `Stdout` rather than `StdoutLock`: the lock is not `Send`, and a whole epoch goes out in
+        // one `write_all` anyway.
+        Self::build(format, Box::new(io::stdout()), "<stdout>", dir)
+    }
+
+    /// Data to `w` instead of stdout (tests, other sinks); `dir` as in [`Output::new`].
+    pub fn with_writer(
+        format: Format,
+        w: Box<dyn Write + Send>,
+        dir: Option<&Path>,
+    ) -> Result<Self, OutputError> {
+        Self::build(format, w, "<output>", dir)
+    }
+
+    fn build(
+        format: Format,
+        sink: Box<dyn Write + Send>,
+        sink_name: &'static str,
+        dir: Option<&Path>,
+    ) -> Result<Self, OutputError> {
+        let dir = dir.map(Dir::open).transpose()?;
+        Ok(Output {
+            format,
+            sink,
+            sink_name,
+            dir,
+            closed: false,
+            json: Vec::new(),
+            tsv: Vec::new(),
+        })
+    }
+
+    /// Emits one epoch: `changes` in the order given, then `summary`; with an output directory,
+    /// also appends them to the change log and replaces the current set with `current`
+    /// (adopter, friend, gain), written in the order given.
+    ///
+    /// The directory is written before stdout, so that a caller stopping on
+    /// [`OutputError::Closed`] leaves it complete up to this epoch. Once closed, stays closed.
+    pub fn emit_epoch(
+        &mut self,
+        epoch: u64,
+        changes: &[Change],
+        summary: &Summary,
+        current: &[(Node, Node, f64)],
+    ) -> Result<(), OutputError> {
+        if self.closed {
+            return Err(OutputError::Closed);
+        }
+        // The JSON records serve the change log and, in JSON mode, stdout too.
+        self.json.clear();
+        if self.dir.is_some() || self.format == Format::Jsonl {
+            write_jsonl(&mut self.json, epoch, changes, summary);
+        }
+        if let Some(dir) = &mut self.dir {
+            dir.append_log(&self.json)?;
+            dir.replace_recommendations(current)?;
+        }
+        let data = match self.format {
+            Format::Jsonl => &self.json,
+            Format::Tsv => {
+                self.tsv.clear();
+                write_tsv(&mut self.tsv, epoch, changes, summary);
+                &self.tsv
+            }
+        };
+        let sent = self.sink.write_all(data).and_then(|()| self.sink.flush());
+        match sent {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Err(OutputError::Closed)
+            }
+            Err(e) => Err(durable::on(self.sink_name)(e).into()),
+        }
+    }
+}
+
+impl Output {
+    /// Makes the change log durable (fsync) up to the last epoch emitted. A no-op without an
+    /// output directory.
+    pub fn sync(&mut self) -> Result<(), OutputError> {
+        match &self.dir {
+            Some(dir) => dir.sync_log(),
+            None => Ok(()),
+        }
+    }
+
+    /// Replaces `recommendations.tsv` with `current` (adopter, friend, gain) without emitting an
+    /// epoch: a resumed run puts back the set of its checkpoint. A no-op without a directory.
+    pub fn restore_current(&mut self, current: &[(Node, Node, f64)]) -> Result<(), OutputError> {
+        match &self.dir {
+            Some(dir) => dir.replace_recommendations(current),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -98,6 +98,9 @@ fn sorted(tree: &FxHashMap<Node, Node>) -> Vec<Node> {
     members
 }
 
+/// An in-arc whose threshold moved: (tail, before, after), `None` where it passed nothing.
+type Moved = (Node, Option<u64>, Option<u64>);
+
 /// The changes of one time, held under a capability for it.
 struct Pending {
     cap: Capability<Time>,
@@ -140,6 +143,11 @@ impl SampleIndex {
     }
 
     /// Applies one time's graph and root changes; returns the membership changes.
+    ///
+    /// Phases: (1) apply the graph changes, noting for every touched head that some sample here
+    /// contains how its live in-arcs moved; (2) from those moves, the samples to search again
+    /// (`dirty`) and the ones that only grow (`grow`); (3) add and drop roots; (4) search the dirty
+    /// samples from their roots; (5) grow the others from their new tails.
     fn advance(
         &mut self,
         mut graph: Vec<(GraphChange, isize)>,
@@ -147,11 +155,33 @@ impl SampleIndex {
     ) -> Vec<((Node, Sample), isize)> {
         consolidate(&mut graph);
         consolidate(&mut roots);
-        // Samples to search again from their root, and samples that only grow, from new tails.
         let mut dirty: FxHashSet<Sample> = FxHashSet::default();
         let mut grow: FxHashMap<Sample, Vec<(Node, Node)>> = FxHashMap::default();
+        let moves = self.apply_graph(graph, &mut dirty);
+        for (v, moved) in moves {
+            self.affected(v, &moved, &mut dirty, &mut grow);
+        }
+        let mut changes = Vec::new();
+        self.apply_roots(roots, &mut dirty, &mut grow, &mut changes);
+        let mut stack = Vec::new();
+        for s in dirty {
+            grow.remove(&s);
+            self.research(s, &mut stack, &mut changes);
+        }
+        for (s, seeds) in grow {
+            self.extend(s, seeds, &mut stack, &mut changes);
+        }
+        changes
+    }
 
-        // The live in-arcs of every head the changes touch, before and after.
+    /// (1) Applies the graph changes; returns, for every touched head that some sample here
+    /// contains, its in-arcs whose threshold moved: (tail, before, after), `None` for no live arc.
+    /// Samples rooted at a node that becomes or stops being an adopter go into `dirty`.
+    fn apply_graph(
+        &mut self,
+        mut graph: Vec<(GraphChange, isize)>,
+        dirty: &mut FxHashSet<Sample>,
+    ) -> Vec<(Node, Vec<Moved>)> {
         let mut touched: FxHashSet<Node> = FxHashSet::default();
         for (change, _) in &graph {
             touched.extend(self.graph.touched(change));
@@ -171,9 +201,10 @@ impl SampleIndex {
         for (change, r) in graph {
             self.graph.apply(change, r);
         }
+        let mut moves = Vec::new();
         for (v, old) in before {
             let new: FxHashMap<Node, u64> = self.graph.live_in_arcs(v).collect();
-            let moved: Vec<(Node, Option<u64>, Option<u64>)> = old
+            let moved: Vec<Moved> = old
                 .iter()
                 .map(|(&u, &t)| (u, Some(t), new.get(&u).copied()))
                 .chain(
@@ -183,36 +214,54 @@ impl SampleIndex {
                 )
                 .filter(|&(_, a, b)| a != b)
                 .collect();
-            if moved.is_empty() {
+            if !moved.is_empty() {
+                moves.push((v, moved));
+            }
+        }
+        moves
+    }
+
+    /// (2) For a sample containing `v`, an arc u → v that dies matters only if it is the tree edge
+    /// by which u was reached (then the sample is searched again); one that comes alive matters
+    /// only if u is not a member yet (then the sample grows from u). Every other member keeps a
+    /// live tree path to the root.
+    fn affected(
+        &self,
+        v: Node,
+        moved: &[Moved],
+        dirty: &mut FxHashSet<Sample>,
+        grow: &mut FxHashMap<Sample, Vec<(Node, Node)>>,
+    ) {
+        for s in self.containing.get(&v).into_iter().flatten() {
+            if dirty.contains(s) {
                 continue;
             }
-            // For a sample containing v, an arc u → v that dies matters only if it is the tree
-            // edge by which u was reached (then the sample is searched again); one that comes
-            // alive matters only if u is not a member yet (then the sample grows from u). Every
-            // other member keeps a live tree path to the root.
-            for s in self.containing.get(&v).into_iter().flatten() {
-                if dirty.contains(s) {
-                    continue;
-                }
-                let tree = &self.rr[s];
-                let coins = s.coins(self.seed);
-                for &(u, before, after) in &moved {
-                    let c = coins.coin(u, v);
-                    match (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t)) {
-                        (true, false) if tree.get(&u) == Some(&v) => {
-                            dirty.insert(*s);
-                            break;
-                        }
-                        (false, true) if !tree.contains_key(&u) => {
-                            grow.entry(*s).or_default().push((u, v));
-                        }
-                        _ => {}
+            let tree = &self.rr[s];
+            let coins = s.coins(self.seed);
+            for &(u, before, after) in moved {
+                let c = coins.coin(u, v);
+                match (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t)) {
+                    (true, false) if tree.get(&u) == Some(&v) => {
+                        dirty.insert(*s);
+                        break;
                     }
+                    (false, true) if !tree.contains_key(&u) => {
+                        grow.entry(*s).or_default().push((u, v));
+                    }
+                    _ => {}
                 }
             }
         }
+    }
 
-        let mut changes = Vec::new();
+    /// (3) New samples start empty and dirty; dropped ones retract their members.
+    fn apply_roots(
+        &mut self,
+        roots: Vec<(Sample, isize)>,
+        dirty: &mut FxHashSet<Sample>,
+        grow: &mut FxHashMap<Sample, Vec<(Node, Node)>>,
+        changes: &mut Vec<((Node, Sample), isize)>,
+    ) {
         for (s, r) in roots {
             if r > 0 {
                 self.rr.insert(s, FxHashMap::default());
@@ -221,7 +270,7 @@ impl SampleIndex {
             } else if let Some(old) = self.rr.remove(&s) {
                 dirty.remove(&s);
                 grow.remove(&s);
-                self.diff(s, &sorted(&old), &[], &mut changes);
+                self.diff(s, &sorted(&old), &[], changes);
                 let rooted = self
                     .rooted
                     .get_mut(&s.root)
@@ -232,37 +281,48 @@ impl SampleIndex {
                 }
             }
         }
+    }
 
-        let mut stack = Vec::new();
-        for s in dirty {
-            grow.remove(&s);
-            let mut tree = FxHashMap::default();
-            if !self.graph.is_adopter(s.root) {
-                tree.insert(s.root, s.root);
-                stack.push(s.root);
-                self.search(s, &mut stack, &mut tree, &mut Vec::new());
-            }
-            let old = self.rr.insert(s, tree).expect("dirty samples are held");
-            let new = sorted(&self.rr[&s]);
-            self.diff(s, &sorted(&old), &new, &mut changes);
+    /// (4) Searches `s` again from its root (nothing when the root is an adopter).
+    fn research(
+        &mut self,
+        s: Sample,
+        stack: &mut Vec<Node>,
+        changes: &mut Vec<((Node, Sample), isize)>,
+    ) {
+        let mut tree = FxHashMap::default();
+        if !self.graph.is_adopter(s.root) {
+            tree.insert(s.root, s.root);
+            stack.push(s.root);
+            self.search(s, stack, &mut tree, &mut Vec::new());
         }
-        for (s, seeds) in grow {
-            let mut tree = self.rr.remove(&s).expect("growing samples are held");
-            for (u, v) in seeds {
-                if let std::collections::hash_map::Entry::Vacant(entry) = tree.entry(u) {
-                    entry.insert(v);
-                    stack.push(u);
-                }
+        let old = self.rr.insert(s, tree).expect("dirty samples are held");
+        let new = sorted(&self.rr[&s]);
+        self.diff(s, &sorted(&old), &new, changes);
+    }
+
+    /// (5) Grows `s` from the tails of its arcs that came alive, `seeds` (tail, head).
+    fn extend(
+        &mut self,
+        s: Sample,
+        seeds: Vec<(Node, Node)>,
+        stack: &mut Vec<Node>,
+        changes: &mut Vec<((Node, Sample), isize)>,
+    ) {
+        let mut tree = self.rr.remove(&s).expect("growing samples are held");
+        for (u, v) in seeds {
+            if let std::collections::hash_map::Entry::Vacant(entry) = tree.entry(u) {
+                entry.insert(v);
+                stack.push(u);
             }
-            let mut added = stack.clone();
-            self.search(s, &mut stack, &mut tree, &mut added);
-            for x in added {
-                self.containing.entry(x).or_default().insert(s);
-                changes.push(((x, s), 1));
-            }
-            self.rr.insert(s, tree);
         }
-        changes
+        let mut added = stack.clone();
+        self.search(s, stack, &mut tree, &mut added);
+        for x in added {
+            self.containing.entry(x).or_default().insert(s);
+            changes.push(((x, s), 1));
+        }
+        self.rr.insert(s, tree);
     }
 
     /// Extends `tree` with every node that reaches one of it over arcs live in `s`, starting from

@@ -226,22 +226,16 @@ pub struct Checkpoints {
 
 impl Checkpoints {
     /// Opens `dir` (creating it), and loads what it holds: `None` on a first start.
+    ///
+    /// Phases: take the directory's lock; read the snapshot and the journal; without a snapshot,
+    /// empty the journal (it belongs to no checkpoint); else check the snapshot against the
+    /// settings and replay the journal's whole lines onto it.
     pub fn open(
         dir: &Path,
         settings: Settings,
     ) -> Result<(Checkpoints, Option<Restored>), CheckpointError> {
         fs::create_dir_all(dir).map_err(on(dir))?;
-        let lock_path = dir.join("lock");
-        let lock = File::create(&lock_path).map_err(on(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                return Err(CheckpointError::Busy {
-                    dir: dir.display().to_string(),
-                });
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(on(&lock_path)(e).into()),
-        }
+        let lock = lock(dir)?;
         let snapshot_path = dir.join("checkpoint.json");
         let journal_path = dir.join("journal.jsonl");
         let snapshot = match fs::read(&snapshot_path) {
@@ -267,36 +261,44 @@ impl Checkpoints {
             snapshot_len: snapshot.as_ref().map(|s| s.len() as u64),
         };
         let Some(snapshot) = snapshot else {
-            // No snapshot: whatever a journal holds belongs to no checkpoint.
             store.truncate_journal(0)?;
             return Ok((store, None));
         };
-        let corrupt = |path: &Path, problem: String| CheckpointError::Corrupt {
-            path: path.display().to_string(),
-            problem,
-        };
-        let s: SnapshotIn = serde_json::from_slice(&snapshot)
-            .map_err(|e| corrupt(&snapshot_path, e.to_string()))?;
+        let mut restored = store.restore(&snapshot_path, &snapshot)?;
+        let kept = store.replay_journal(&mut restored, &text)?;
+        store.truncate_journal(kept)?;
+        Ok((store, Some(restored)))
+    }
+
+    /// The snapshot's content, once it is known to be of this version and these settings.
+    fn restore(&self, path: &Path, snapshot: &[u8]) -> Result<Restored, CheckpointError> {
+        let s: SnapshotIn =
+            serde_json::from_slice(snapshot).map_err(|e| corrupt(path, e.to_string()))?;
         if s.version != VERSION {
             return Err(corrupt(
-                &snapshot_path,
+                path,
                 format!("layout version {}, not {VERSION}", s.version),
             ));
         }
-        if let Some((flag, was, now)) = s.settings.differs(&store.settings) {
+        if let Some((flag, was, now)) = s.settings.differs(&self.settings) {
             return Err(CheckpointError::Settings {
-                dir: dir.display().to_string(),
+                dir: self.dir.display().to_string(),
                 flag,
                 was,
                 now,
             });
         }
-        let mut restored = Restored {
+        Ok(Restored {
             mark: s.mark,
             state: s.state,
             window: s.window,
-        };
-        // Replay the journal: whole lines only, each the next epoch.
+        })
+    }
+
+    /// Replays the journal `text` onto `restored`: whole lines only, each the next epoch (lines of
+    /// epochs the snapshot already holds are skipped; a torn last line was never acknowledged and
+    /// counts as not done). Returns the length of the part kept.
+    fn replay_journal(&self, restored: &mut Restored, text: &[u8]) -> Result<u64, CheckpointError> {
         let mut start = 0;
         while start < text.len() {
             let Some(len) = text[start..].iter().position(|&b| b == b'\n') else {
@@ -307,27 +309,23 @@ impl Checkpoints {
                 Ok(r) => r,
                 Err(_) if start + len + 1 == text.len() => break, // torn, newline and all
                 Err(e) => {
-                    return Err(corrupt(
-                        &store.journal_path,
-                        format!("at byte {start}: {e}"),
-                    ));
+                    return Err(corrupt(&self.journal_path, format!("at byte {start}: {e}")));
                 }
             };
             let next = restored.mark.epoch + 1;
             if record.mark.epoch >= next {
                 if record.mark.epoch != next {
                     return Err(corrupt(
-                        &store.journal_path,
+                        &self.journal_path,
                         format!("epoch {} follows epoch {}", record.mark.epoch, next - 1),
                     ));
                 }
-                replay(&mut restored, &record.events);
+                replay(restored, &record.events);
                 restored.mark = record.mark;
             }
             start += len + 1;
         }
-        store.truncate_journal(start as u64)?;
-        Ok((store, Some(restored)))
+        Ok(start as u64)
     }
 
     /// On a first start: the change log's length when the last first start began, if that one
@@ -421,6 +419,26 @@ impl Checkpoints {
             .map_err(on(&self.journal_path))?;
         self.journal_len = len;
         Ok(())
+    }
+}
+
+/// Takes the advisory lock of the state directory `dir`, held as long as the file stays open.
+fn lock(dir: &Path) -> Result<File, CheckpointError> {
+    let lock_path = dir.join("lock");
+    let lock = File::create(&lock_path).map_err(on(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(CheckpointError::Busy {
+            dir: dir.display().to_string(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(on(&lock_path)(e).into()),
+    }
+}
+
+fn corrupt(path: &Path, problem: String) -> CheckpointError {
+    CheckpointError::Corrupt {
+        path: path.display().to_string(),
+        problem,
     }
 }
 

@@ -165,6 +165,16 @@ struct Open {
     discarding: bool,
 }
 
+/// What the end of the file means, for [`Tail::poll`].
+enum End {
+    /// Read again.
+    Again,
+    /// Say this.
+    Next(Next<'static>),
+    /// Hand out the unterminated last line of a rotated file: from this buffer index, its number.
+    TornLine(usize, u64),
+}
+
 /// A followed log.
 pub struct Tail {
     path: PathBuf,
@@ -237,6 +247,10 @@ impl Tail {
 
     /// The next line, or what happened instead. Never blocks: [`Next::Idle`] when there is
     /// nothing new, for the caller to wait a little.
+    ///
+    /// Each round: (1) open the path if no file is open (after a switch, afresh); (2) hand out a
+    /// whole line from the buffer; (3) throw away the bytes of an over-long line; (4) read more;
+    /// (5) at the end of the file, look at what the path names now.
     pub fn poll(&mut self) -> io::Result<Next<'_>> {
         loop {
             if self.switch {
@@ -244,115 +258,156 @@ impl Tail {
                 self.file = None;
                 self.clear_buffer();
             }
-            let Some(open) = &mut self.file else {
+            if self.file.is_none() {
                 match self.open_path()? {
                     Some(next) => return Ok(next),
                     None => continue,
                 }
-            };
-            // A whole line in the buffer?
-            if let Some(i) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
-                let end = self.scanned + i;
-                let (start, number) = (self.head, open.line + 1);
-                open.offset += (end + 1 - start) as u64;
-                open.line += 1;
-                self.head = end + 1;
-                self.scanned = self.head;
-                if std::mem::take(&mut open.discarding) {
-                    continue;
-                }
-                return Ok(Next::Line {
-                    bytes: &self.buf[start..end],
-                    number,
-                    terminated: true,
-                });
             }
-            self.scanned = self.buf.len();
-            let pending = self.buf.len() - self.head;
-            if open.discarding || pending > MAX_LINE {
-                // Throw the bytes of an over-long line away as they come.
-                open.offset += pending as u64;
-                self.buf.clear();
-                self.head = 0;
-                self.scanned = 0;
-                if !open.discarding {
-                    open.discarding = true;
-                    return Ok(Next::TooLong {
-                        number: open.line + 1,
+            match self.next_line() {
+                Some(Some((range, number))) => {
+                    return Ok(Next::Line {
+                        bytes: &self.buf[range],
+                        number,
+                        terminated: true,
                     });
                 }
+                // A line that ended an over-long one: nothing to hand out.
+                Some(None) => continue,
+                None => {}
             }
-            if self.head > 0 {
-                self.buf.drain(..self.head);
-                self.scanned -= self.head;
-                self.head = 0;
+            if let Some(number) = self.discard_overlong() {
+                return Ok(Next::TooLong { number });
             }
-            let old = self.buf.len();
-            self.buf.resize(old + CHUNK, 0);
-            let got = loop {
-                match open.file.read(&mut self.buf[old..]) {
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    other => break other,
-                }
-            };
-            self.buf.truncate(old + *got.as_ref().unwrap_or(&0));
-            let n = got?;
-            if n > 0 {
-                open.read += n as u64;
+            if self.fill()? > 0 {
                 continue;
             }
-            // At the end of the file: has the path moved on?
-            let meta = match fs::metadata(&self.path) {
-                Ok(meta) => meta,
-                Err(e) if e.kind() == ErrorKind::NotFound => {
-                    if self.absent {
-                        return Ok(Next::Idle);
-                    }
-                    self.absent = true;
-                    return Ok(Next::Notice(Notice::Vanished));
-                }
-                Err(e) => return Err(e),
-            };
-            if FileId::of(&meta) != open.id {
-                if !self.rotated {
-                    // Read once more: a writer may have appended after the read that found the end.
-                    self.rotated = true;
-                    continue;
-                }
-                self.rotated = false;
-                self.absent = false;
-                self.switch = true;
-                let rest = self.buf.len() - self.head;
-                if rest > 0 && !open.discarding {
-                    // The old file's last line will never get its newline.
-                    let (start, number) = (self.head, open.line + 1);
-                    open.offset += rest as u64;
-                    open.line += 1;
-                    self.head = self.buf.len();
-                    self.scanned = self.head;
-                    // The switch waits for the notice, which the next call returns.
-                    self.switch = false;
-                    self.rotated = true;
+            match self.at_end()? {
+                End::Again => continue,
+                End::Next(next) => return Ok(next),
+                End::TornLine(start, number) => {
                     return Ok(Next::Line {
                         bytes: &self.buf[start..],
                         number,
                         terminated: false,
                     });
                 }
-                return Ok(Next::Notice(Notice::Rotated));
             }
-            if self.absent {
-                // Renamed back: the same file again.
-                self.absent = false;
-                return Ok(Next::Notice(Notice::Appeared));
-            }
-            if meta.len() < open.read {
-                // The half-written line in the buffer went with the truncation.
-                self.switch = true;
-                return Ok(Next::Notice(Notice::Truncated));
-            }
-            return Ok(Next::Idle);
         }
+    }
+
+    /// (2) The next whole line in the buffer, consumed: its range and number, or `Some(None)` for
+    /// the end of an over-long line (consumed, not handed out); `None` when no `\n` is buffered.
+    fn next_line(&mut self) -> Option<Option<(std::ops::Range<usize>, u64)>> {
+        let open = self.file.as_mut().expect("a file is open");
+        let Some(i) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') else {
+            self.scanned = self.buf.len();
+            return None;
+        };
+        let end = self.scanned + i;
+        let (start, number) = (self.head, open.line + 1);
+        open.offset += (end + 1 - start) as u64;
+        open.line += 1;
+        self.head = end + 1;
+        self.scanned = self.head;
+        if std::mem::take(&mut open.discarding) {
+            return Some(None);
+        }
+        Some(Some((start..end, number)))
+    }
+
+    /// (3) Throws the buffered bytes of an over-long line away as they come; returns the line's
+    /// number the first time, when it becomes over-long.
+    fn discard_overlong(&mut self) -> Option<u64> {
+        let open = self.file.as_mut().expect("a file is open");
+        let pending = self.buf.len() - self.head;
+        if !(open.discarding || pending > MAX_LINE) {
+            return None;
+        }
+        open.offset += pending as u64;
+        self.buf.clear();
+        self.head = 0;
+        self.scanned = 0;
+        if open.discarding {
+            return None;
+        }
+        open.discarding = true;
+        Some(open.line + 1)
+    }
+
+    /// (4) Reads the next chunk of the file into the buffer; the number of bytes read.
+    fn fill(&mut self) -> io::Result<usize> {
+        let open = self.file.as_mut().expect("a file is open");
+        if self.head > 0 {
+            self.buf.drain(..self.head);
+            self.scanned -= self.head;
+            self.head = 0;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + CHUNK, 0);
+        let got = loop {
+            match open.file.read(&mut self.buf[old..]) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        self.buf.truncate(old + *got.as_ref().unwrap_or(&0));
+        let n = got?;
+        open.read += n as u64;
+        Ok(n)
+    }
+
+    /// (5) At the end of the file: has the path moved on? A vanished path is announced once; a
+    /// path naming another file is a rotation (read once more first, since a writer may have
+    /// appended after the read that found the end, and hand out the old file's unterminated last
+    /// line before the notice); the same file shorter than what was read is a truncation.
+    fn at_end(&mut self) -> io::Result<End> {
+        let meta = match fs::metadata(&self.path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                if self.absent {
+                    return Ok(End::Next(Next::Idle));
+                }
+                self.absent = true;
+                return Ok(End::Next(Next::Notice(Notice::Vanished)));
+            }
+            Err(e) => return Err(e),
+        };
+        let open = self.file.as_mut().expect("a file is open");
+        if FileId::of(&meta) != open.id {
+            if !self.rotated {
+                self.rotated = true;
+                return Ok(End::Again);
+            }
+            self.rotated = false;
+            self.absent = false;
+            self.switch = true;
+            let rest = self.buf.len() - self.head;
+            if rest > 0 && !open.discarding {
+                // The old file's last line will never get its newline.
+                let (start, number) = (self.head, open.line + 1);
+                open.offset += rest as u64;
+                open.line += 1;
+                self.head = self.buf.len();
+                self.scanned = self.head;
+                // The switch waits for the notice, which the next call returns.
+                self.switch = false;
+                self.rotated = true;
+                return Ok(End::TornLine(start, number));
+            }
+            return Ok(End::Next(Next::Notice(Notice::Rotated)));
+        }
+        if self.absent {
+            // Renamed back: the same file again.
+            self.absent = false;
+            return Ok(End::Next(Next::Notice(Notice::Appeared)));
+        }
+        if meta.len() < open.read {
+            // The half-written line in the buffer went with the truncation.
+            self.switch = true;
+            return Ok(End::Next(Next::Notice(Notice::Truncated)));
+        }
+        Ok(End::Next(Next::Idle))
     }
 
     /// Opens the path (from the checkpoint's position when it still applies). `None` when it

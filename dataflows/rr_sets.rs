@@ -27,23 +27,34 @@ use std::collections::BTreeMap;
 use differential_dataflow::consolidation::consolidate;
 use differential_dataflow::{AsCollection, Hashable, VecCollection};
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 
 use super::Time;
-use super::reverse_graph::{GraphChange, ReverseGraph};
-use crate::model::{ArcFact, Model, Node, Sample};
+use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
+use crate::model::{ArcFact, Coins, Model, Node, Sample};
 
-/// `(v, s)`: node `v` is in the RR set of sample `s`.
+/// A membership the operator reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Membership {
+    /// `member(c, s)`: candidate `c` is in the RR set of `s`.
+    Candidate(Node, Sample),
+    /// `rr(v, s)`, for any node (reported only when asked for: checks count them).
+    Any(Node, Sample),
+}
+
+/// `member(c, s)` for the candidates, and, with `with_rr`, `rr(v, s)` for every node.
 pub fn reverse_reachable<'s>(
     arcs: VecCollection<'s, Time, ((Node, Node), ArcFact)>,
     adopters: VecCollection<'s, Time, Node>,
     roots: VecCollection<'s, Time, Sample>,
     model: Model,
     seed: u64,
-) -> VecCollection<'s, Time, (Node, Sample)> {
+    with_rr: bool,
+) -> VecCollection<'s, Time, Membership> {
     let changes = arcs
         .map(|((u, v), fact)| GraphChange::Arc(u, v, fact))
         .concat(adopters.map(GraphChange::Adopter));
@@ -52,7 +63,7 @@ pub fn reverse_reachable<'s>(
         .inner
         .broadcast()
         .binary_frontier(roots.inner, Pipeline, by_sample, "RrSets", move |_, _| {
-            let mut index = SampleIndex::new(model, seed);
+            let mut index = SampleIndex::new(model, seed, with_rr);
             let mut pending: BTreeMap<Time, Pending> = BTreeMap::new();
             move |(graph, graph_frontier), (roots, roots_frontier), output| {
                 let port = output.output_index();
@@ -91,15 +102,11 @@ pub fn reverse_reachable<'s>(
         .as_collection()
 }
 
-/// The members of a sample's tree, ascending.
-fn sorted(tree: &FxHashMap<Node, Node>) -> Vec<Node> {
-    let mut members: Vec<Node> = tree.keys().copied().collect();
-    members.sort_unstable();
-    members
-}
-
 /// An in-arc whose threshold moved: (tail, before, after), `None` where it passed nothing.
-type Moved = (Node, Option<u64>, Option<u64>);
+type Moved = (Dense, Option<u64>, Option<u64>);
+
+/// A change of `rr`: (dense node, sample id, ±1).
+type RrChange = (Dense, u32, isize);
 
 /// The changes of one time, held under a capability for it.
 struct Pending {
@@ -118,92 +125,151 @@ impl Pending {
     }
 }
 
+/// One held sample: its coins and its RR set as a spanning tree of live arcs towards the root,
+/// each member with the node through which the last search reached it (the root with itself),
+/// sorted by member.
+struct Held {
+    sample: Sample,
+    coins: Coins,
+    tree: Vec<(Dense, Dense)>,
+}
+
+impl Held {
+    fn parent(&self, u: Dense) -> Option<Dense> {
+        self.tree
+            .binary_search_by_key(&u, |&(m, _)| m)
+            .ok()
+            .map(|i| self.tree[i].1)
+    }
+}
+
 /// One worker's samples with their RR sets, over a replica of the graph.
 struct SampleIndex {
     seed: u64,
+    with_rr: bool,
     graph: ReverseGraph,
-    /// This worker's samples and their RR sets, each member with the node through which the last
-    /// search reached it (the root with itself): a spanning tree of live arcs towards the root.
-    rr: FxHashMap<Sample, FxHashMap<Node, Node>>,
-    /// Node → this worker's samples whose RR set contains it.
-    containing: FxHashMap<Node, FxHashSet<Sample>>,
-    /// Root → this worker's samples rooted there.
-    rooted: FxHashMap<Node, FxHashSet<Sample>>,
+    /// By sample id; `None` for a free id.
+    held: Vec<Option<Held>>,
+    ids: FxHashMap<Sample, u32>,
+    free: Vec<u32>,
+    /// Dense node → ids of this worker's samples whose RR set contains it.
+    containing: Vec<Vec<u32>>,
+    /// Dense root → ids of this worker's samples rooted there.
+    rooted: FxHashMap<Dense, Vec<u32>>,
+    /// Search marks: `seen[v] == stamp` while `v` is in the tree being searched.
+    seen: Vec<u32>,
+    stamp: u32,
 }
 
 impl SampleIndex {
-    fn new(model: Model, seed: u64) -> Self {
+    fn new(model: Model, seed: u64, with_rr: bool) -> Self {
         SampleIndex {
             seed,
+            with_rr,
             graph: ReverseGraph::new(model),
-            rr: FxHashMap::default(),
-            containing: FxHashMap::default(),
+            held: Vec::new(),
+            ids: FxHashMap::default(),
+            free: Vec::new(),
+            containing: Vec::new(),
             rooted: FxHashMap::default(),
+            seen: Vec::new(),
+            stamp: 0,
         }
     }
 
     /// Applies one time's graph and root changes; returns the membership changes.
     ///
     /// Phases: (1) apply the graph changes, noting for every touched head that some sample here
-    /// contains how its live in-arcs moved; (2) from those moves, the samples to search again
-    /// (`dirty`) and the ones that only grow (`grow`); (3) add and drop roots; (4) search the dirty
-    /// samples from their roots; (5) grow the others from their new tails.
+    /// contains how its live in-arcs moved, and which nodes may have changed candidate status;
+    /// (2) from those moves, the samples to search again (`dirty`) and the ones that only grow
+    /// (`grow`); (3) add and drop roots; (4) search the dirty samples from their roots; (5) grow
+    /// the others from their new tails; (6) report the changes of `rr`, restricted to candidates
+    /// (and whole, when asked for).
     fn advance(
         &mut self,
         mut graph: Vec<(GraphChange, isize)>,
         mut roots: Vec<(Sample, isize)>,
-    ) -> Vec<((Node, Sample), isize)> {
+    ) -> Vec<(Membership, isize)> {
         consolidate(&mut graph);
         consolidate(&mut roots);
-        let mut dirty: FxHashSet<Sample> = FxHashSet::default();
-        let mut grow: FxHashMap<Sample, Vec<(Node, Node)>> = FxHashMap::default();
-        let moves = self.apply_graph(graph, &mut dirty);
+        let mut dirty: FxHashSet<u32> = FxHashSet::default();
+        let mut grow: FxHashMap<u32, Vec<(Dense, Dense)>> = FxHashMap::default();
+        let (moves, flips) = self.apply_graph(graph, &mut dirty);
         for (v, moved) in moves {
             self.affected(v, &moved, &mut dirty, &mut grow);
         }
-        let mut changes = Vec::new();
-        self.apply_roots(roots, &mut dirty, &mut grow, &mut changes);
+        let mut changes: Vec<RrChange> = Vec::new();
+        let mut gone = Vec::new();
+        self.apply_roots(roots, &mut dirty, &mut grow, &mut changes, &mut gone);
         let mut stack = Vec::new();
-        for s in dirty {
-            grow.remove(&s);
-            self.research(s, &mut stack, &mut changes);
+        let mut dirty: Vec<u32> = dirty.into_iter().collect();
+        dirty.sort_unstable();
+        for id in dirty {
+            grow.remove(&id);
+            self.research(id, &mut stack, &mut changes);
         }
-        for (s, seeds) in grow {
-            self.extend(s, seeds, &mut stack, &mut changes);
+        let mut grow: Vec<(u32, Vec<(Dense, Dense)>)> = grow.into_iter().collect();
+        grow.sort_unstable_by_key(|g| g.0);
+        for (id, seeds) in grow {
+            self.extend(id, seeds, &mut stack, &mut changes);
         }
-        changes
+        let out = self.report(&changes, &flips, &gone);
+        for id in gone {
+            let held = self.held[id as usize].take().expect("a dropped sample was held");
+            self.ids.remove(&held.sample);
+            self.free.push(id);
+        }
+        out
     }
 
     /// (1) Applies the graph changes; returns, for every touched head that some sample here
-    /// contains, its in-arcs whose threshold moved: (tail, before, after), `None` for no live arc.
-    /// Samples rooted at a node that becomes or stops being an adopter go into `dirty`.
+    /// contains, its in-arcs whose threshold moved, and the nodes whose candidate status flipped
+    /// with the samples that held them before (their `rr` is unchanged so far). Samples rooted at
+    /// a node that becomes or stops being an adopter go into `dirty`.
+    #[allow(clippy::type_complexity)]
     fn apply_graph(
         &mut self,
         mut graph: Vec<(GraphChange, isize)>,
-        dirty: &mut FxHashSet<Sample>,
-    ) -> Vec<(Node, Vec<Moved>)> {
-        let mut touched: FxHashSet<Node> = FxHashSet::default();
+        dirty: &mut FxHashSet<u32>,
+    ) -> (Vec<(Dense, Vec<Moved>)>, Vec<(Dense, bool, Vec<u32>)>) {
+        let mut touched = Vec::new();
+        let mut maybe = Vec::new();
         for (change, _) in &graph {
-            touched.extend(self.graph.touched(change));
+            self.graph.touched(change, &mut touched);
+            self.graph.maybe_candidates(change, &mut maybe);
             if let GraphChange::Adopter(a) = change {
                 // A sample rooted at an adopter is empty; one rooted at a former adopter is not.
-                dirty.extend(self.rooted.get(a).into_iter().flatten().copied());
+                let a = self.graph.id(*a).expect("interned");
+                dirty.extend(self.rooted.get(&a).into_iter().flatten().copied());
             }
         }
+        self.containing.resize(self.graph.len(), Vec::new());
         // Only heads that some sample here contains can flip anything.
-        touched.retain(|v| self.containing.contains_key(v));
-        let before: Vec<(Node, FxHashMap<Node, u64>)> = touched
+        touched.sort_unstable();
+        touched.dedup();
+        touched.retain(|&v| !self.containing[v as usize].is_empty());
+        let before: Vec<(Dense, FxHashMap<Dense, u64>)> = touched
             .iter()
             .map(|&v| (v, self.graph.live_in_arcs(v).collect()))
             .collect();
+        maybe.sort_unstable();
+        maybe.dedup();
+        maybe.retain(|&v| !self.containing[v as usize].is_empty());
+        let was: Vec<bool> = maybe.iter().map(|&v| self.graph.is_candidate(v)).collect();
         // Retractions first, so that a fact moving from old to new replaces the old.
         graph.sort_by_key(|&(_, r)| r);
         for (change, r) in graph {
             self.graph.apply(change, r);
         }
+        let flips = maybe
+            .into_iter()
+            .zip(was)
+            .filter(|&(v, was)| self.graph.is_candidate(v) != was)
+            .map(|(v, was)| (v, was, self.containing[v as usize].clone()))
+            .collect();
         let mut moves = Vec::new();
         for (v, old) in before {
-            let new: FxHashMap<Node, u64> = self.graph.live_in_arcs(v).collect();
+            let new: FxHashMap<Dense, u64> = self.graph.live_in_arcs(v).collect();
             let moved: Vec<Moved> = old
                 .iter()
                 .map(|(&u, &t)| (u, Some(t), new.get(&u).copied()))
@@ -218,7 +284,7 @@ impl SampleIndex {
                 moves.push((v, moved));
             }
         }
-        moves
+        (moves, flips)
     }
 
     /// (2) For a sample containing `v`, an arc u → v that dies matters only if it is the tree edge
@@ -227,26 +293,26 @@ impl SampleIndex {
     /// live tree path to the root.
     fn affected(
         &self,
-        v: Node,
+        v: Dense,
         moved: &[Moved],
-        dirty: &mut FxHashSet<Sample>,
-        grow: &mut FxHashMap<Sample, Vec<(Node, Node)>>,
+        dirty: &mut FxHashSet<u32>,
+        grow: &mut FxHashMap<u32, Vec<(Dense, Dense)>>,
     ) {
-        for s in self.containing.get(&v).into_iter().flatten() {
-            if dirty.contains(s) {
+        let head = self.graph.node(v);
+        for &id in &self.containing[v as usize] {
+            if dirty.contains(&id) {
                 continue;
             }
-            let tree = &self.rr[s];
-            let coins = s.coins(self.seed);
+            let held = self.held[id as usize].as_ref().expect("a containing sample is held");
             for &(u, before, after) in moved {
-                let c = coins.coin(u, v);
+                let c = held.coins.coin(self.graph.node(u), head);
                 match (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t)) {
-                    (true, false) if tree.get(&u) == Some(&v) => {
-                        dirty.insert(*s);
+                    (true, false) if held.parent(u) == Some(v) => {
+                        dirty.insert(id);
                         break;
                     }
-                    (false, true) if !tree.contains_key(&u) => {
-                        grow.entry(*s).or_default().push((u, v));
+                    (false, true) if held.parent(u).is_none() => {
+                        grow.entry(id).or_default().push((u, v));
                     }
                     _ => {}
                 }
@@ -254,130 +320,210 @@ impl SampleIndex {
         }
     }
 
-    /// (3) New samples start empty and dirty; dropped ones retract their members.
+    /// (3) New samples start empty and dirty; dropped ones retract their members (their ids are
+    /// freed once the changes are reported, in `gone`).
     fn apply_roots(
         &mut self,
         roots: Vec<(Sample, isize)>,
-        dirty: &mut FxHashSet<Sample>,
-        grow: &mut FxHashMap<Sample, Vec<(Node, Node)>>,
-        changes: &mut Vec<((Node, Sample), isize)>,
+        dirty: &mut FxHashSet<u32>,
+        grow: &mut FxHashMap<u32, Vec<(Dense, Dense)>>,
+        changes: &mut Vec<RrChange>,
+        gone: &mut Vec<u32>,
     ) {
         for (s, r) in roots {
             if r > 0 {
-                self.rr.insert(s, FxHashMap::default());
-                self.rooted.entry(s.root).or_default().insert(s);
-                dirty.insert(s);
-            } else if let Some(old) = self.rr.remove(&s) {
-                dirty.remove(&s);
-                grow.remove(&s);
-                self.diff(s, &sorted(&old), &[], changes);
-                let rooted = self
-                    .rooted
-                    .get_mut(&s.root)
-                    .expect("a held sample is rooted");
-                rooted.remove(&s);
+                let id = match self.free.pop() {
+                    Some(id) => id,
+                    None => {
+                        self.held.push(None);
+                        self.held.len() as u32 - 1
+                    }
+                };
+                self.held[id as usize] = Some(Held {
+                    sample: s,
+                    coins: s.coins(self.seed),
+                    tree: Vec::new(),
+                });
+                self.ids.insert(s, id);
+                let root = self.graph.intern(s.root);
+                self.containing.resize(self.graph.len(), Vec::new());
+                self.rooted.entry(root).or_default().push(id);
+                dirty.insert(id);
+            } else if let Some(&id) = self.ids.get(&s) {
+                dirty.remove(&id);
+                grow.remove(&id);
+                let old = std::mem::take(
+                    &mut self.held[id as usize]
+                        .as_mut()
+                        .expect("a held sample")
+                        .tree,
+                );
+                self.diff(id, &old, &[], changes);
+                let root = self.graph.id(s.root).expect("a held sample's root was interned");
+                let rooted = self.rooted.get_mut(&root).expect("a held sample is rooted");
+                rooted.retain(|&x| x != id);
                 if rooted.is_empty() {
-                    self.rooted.remove(&s.root);
+                    self.rooted.remove(&root);
                 }
+                gone.push(id);
             }
         }
     }
 
-    /// (4) Searches `s` again from its root (nothing when the root is an adopter).
-    fn research(
-        &mut self,
-        s: Sample,
-        stack: &mut Vec<Node>,
-        changes: &mut Vec<((Node, Sample), isize)>,
-    ) {
-        let mut tree = FxHashMap::default();
-        if !self.graph.is_adopter(s.root) {
-            tree.insert(s.root, s.root);
-            stack.push(s.root);
-            self.search(s, stack, &mut tree, &mut Vec::new());
+    /// (4) Searches sample `id` again from its root (nothing when the root is an adopter).
+    fn research(&mut self, id: u32, stack: &mut Vec<Dense>, changes: &mut Vec<RrChange>) {
+        let held = self.held[id as usize].as_ref().expect("a dirty sample is held");
+        let root = self.graph.id(held.sample.root).expect("interned");
+        let coins = held.coins;
+        let mut tree = Vec::new();
+        if !self.graph.is_adopter(root) {
+            self.next_stamp();
+            self.mark(root);
+            tree.push((root, root));
+            stack.push(root);
+            self.search(coins, stack, &mut tree);
         }
-        let old = self.rr.insert(s, tree).expect("dirty samples are held");
-        let new = sorted(&self.rr[&s]);
-        self.diff(s, &sorted(&old), &new, changes);
+        tree.sort_unstable();
+        let held = self.held[id as usize].as_mut().expect("held");
+        let old = std::mem::replace(&mut held.tree, tree);
+        let new: Vec<(Dense, Dense)> = held.tree.clone();
+        self.diff(id, &old, &new, changes);
     }
 
-    /// (5) Grows `s` from the tails of its arcs that came alive, `seeds` (tail, head).
+    /// (5) Grows sample `id` from the tails of its arcs that came alive, `seeds` (tail, head).
     fn extend(
         &mut self,
-        s: Sample,
-        seeds: Vec<(Node, Node)>,
-        stack: &mut Vec<Node>,
-        changes: &mut Vec<((Node, Sample), isize)>,
+        id: u32,
+        seeds: Vec<(Dense, Dense)>,
+        stack: &mut Vec<Dense>,
+        changes: &mut Vec<RrChange>,
     ) {
-        let mut tree = self.rr.remove(&s).expect("growing samples are held");
+        let held = self.held[id as usize].as_mut().expect("a growing sample is held");
+        let mut tree = std::mem::take(&mut held.tree);
+        let coins = held.coins;
+        let before = tree.len();
+        self.next_stamp();
+        for &(m, _) in &tree {
+            self.mark(m);
+        }
         for (u, v) in seeds {
-            if let std::collections::hash_map::Entry::Vacant(entry) = tree.entry(u) {
-                entry.insert(v);
+            if self.seen[u as usize] != self.stamp {
+                self.mark(u);
+                tree.push((u, v));
                 stack.push(u);
             }
         }
-        let mut added = stack.clone();
-        self.search(s, stack, &mut tree, &mut added);
-        for x in added {
-            self.containing.entry(x).or_default().insert(s);
-            changes.push(((x, s), 1));
+        self.search(coins, stack, &mut tree);
+        for &(x, _) in &tree[before..] {
+            self.containing[x as usize].push(id);
+            changes.push((x, id, 1));
         }
-        self.rr.insert(s, tree);
+        tree.sort_unstable();
+        self.held[id as usize].as_mut().expect("held").tree = tree;
     }
 
-    /// Extends `tree` with every node that reaches one of it over arcs live in `s`, starting from
-    /// the members on `stack` (which it empties); appends the nodes it adds to `added`.
-    fn search(
-        &self,
-        s: Sample,
-        stack: &mut Vec<Node>,
-        tree: &mut FxHashMap<Node, Node>,
-        added: &mut Vec<Node>,
-    ) {
-        let coins = s.coins(self.seed);
+    fn next_stamp(&mut self) {
+        self.seen.resize(self.graph.len(), 0);
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen.fill(0);
+            self.stamp = 1;
+        }
+    }
+
+    fn mark(&mut self, v: Dense) {
+        self.seen[v as usize] = self.stamp;
+    }
+
+    /// Extends `tree` with every node that reaches one of it over arcs live under `coins`,
+    /// starting from the members on `stack` (which it empties). Members are marked in `seen`.
+    fn search(&mut self, coins: Coins, stack: &mut Vec<Dense>, tree: &mut Vec<(Dense, Dense)>) {
         while let Some(v) = stack.pop() {
+            let head = self.graph.node(v);
             for (u, thr) in self.graph.live_in_arcs(v) {
-                if !tree.contains_key(&u) && coins.coin(u, v) < thr {
-                    tree.insert(u, v);
+                if self.seen[u as usize] != self.stamp
+                    && coins.coin(self.graph.node(u), head) < thr
+                {
+                    self.seen[u as usize] = self.stamp;
+                    tree.push((u, v));
                     stack.push(u);
-                    added.push(u);
                 }
             }
         }
     }
 
-    /// Records the change of `s`'s RR set from `old` to `new` (both ascending).
+    /// Records the change of sample `id`'s RR set from `old` to `new` (both sorted by member).
     fn diff(
         &mut self,
-        s: Sample,
-        old: &[Node],
-        new: &[Node],
-        changes: &mut Vec<((Node, Sample), isize)>,
+        id: u32,
+        old: &[(Dense, Dense)],
+        new: &[(Dense, Dense)],
+        changes: &mut Vec<RrChange>,
     ) {
         let (mut i, mut j) = (0, 0);
         while i < old.len() || j < new.len() {
-            match (old.get(i), new.get(j)) {
+            match (old.get(i).map(|m| m.0), new.get(j).map(|m| m.0)) {
                 (Some(a), Some(b)) if a == b => {
                     i += 1;
                     j += 1;
                 }
-                (Some(&a), b) if b.is_none_or(|&b| a < b) => {
-                    if let Some(samples) = self.containing.get_mut(&a) {
-                        samples.remove(&s);
-                        if samples.is_empty() {
-                            self.containing.remove(&a);
-                        }
+                (Some(a), b) if b.is_none_or(|b| a < b) => {
+                    let list = &mut self.containing[a as usize];
+                    if let Some(at) = list.iter().position(|&x| x == id) {
+                        list.swap_remove(at);
                     }
-                    changes.push(((a, s), -1));
+                    changes.push((a, id, -1));
                     i += 1;
                 }
-                (_, Some(&b)) => {
-                    self.containing.entry(b).or_default().insert(s);
-                    changes.push(((b, s), 1));
+                (_, Some(b)) => {
+                    self.containing[b as usize].push(id);
+                    changes.push((b, id, 1));
                     j += 1;
                 }
                 (_, None) => unreachable!("an old item with no new one is taken by the arm above"),
             }
         }
+    }
+
+    /// (6) The membership changes to report: `rr`'s changes of candidates, as candidates are
+    /// after this time (the nodes whose status flipped: all their memberships before, retracted,
+    /// and after, asserted); and all of `rr`'s changes when asked for.
+    fn report(
+        &self,
+        changes: &[RrChange],
+        flips: &[(Dense, bool, Vec<u32>)],
+        gone: &[u32],
+    ) -> Vec<(Membership, isize)> {
+        let _ = gone;
+        let sample = |id: u32| {
+            self.held[id as usize]
+                .as_ref()
+                .expect("a changed sample is still held")
+                .sample
+        };
+        let flipped: FxHashSet<Dense> = flips.iter().map(|f| f.0).collect();
+        let mut out = Vec::new();
+        for &(x, id, r) in changes {
+            let node = self.graph.node(x);
+            if self.with_rr {
+                out.push((Membership::Any(node, sample(id)), r));
+            }
+            if !flipped.contains(&x) && self.graph.is_candidate(x) {
+                out.push((Membership::Candidate(node, sample(id)), r));
+            }
+        }
+        for (x, was, before) in flips {
+            let node = self.graph.node(*x);
+            let (ids, r) = if *was {
+                (before, -1)
+            } else {
+                (&self.containing[*x as usize], 1)
+            };
+            out.extend(
+                ids.iter()
+                    .map(|&id| (Membership::Candidate(node, sample(id)), r)),
+            );
+        }
+        out
     }
 }

@@ -99,6 +99,9 @@ pub struct State {
     refs: FxHashMap<Node, u32>,
     counters: Counters,
     delta: Delta,
+    /// Whether the selection problem (adopters, capacities, candidates) may have changed since
+    /// [`State::take_problem_changed`] was last called.
+    problem_changed: bool,
 }
 
 impl State {
@@ -113,6 +116,7 @@ impl State {
             refs: FxHashMap::default(),
             counters: Counters::default(),
             delta: Delta::default(),
+            problem_changed: true,
         }
     }
 
@@ -207,6 +211,9 @@ impl State {
                 None => false,
             },
         };
+        if changed && matches!(event.kind, EventKind::Adopter(..)) {
+            self.problem_changed = true;
+        }
         match (changed, event.op) {
             (true, _) => self.counters.applied += 1,
             (false, Op::Add) => self.counters.noops += 1,
@@ -232,6 +239,10 @@ impl State {
             if let Some(f) = new {
                 self.delta.arcs.push((((u, v), f), 1));
             }
+        }
+        if before.exists() != after.exists() && self.adopters.contains_key(&u) {
+            // An adopter's out-arc came or went: its candidates did.
+            self.problem_changed = true;
         }
         match (before.exists(), after.exists()) {
             (false, true) => {
@@ -269,6 +280,12 @@ impl State {
             }
             _ => {}
         }
+    }
+
+    /// Whether the selection problem (adopters, capacities, candidates) may have changed since
+    /// the last call; resets the flag.
+    pub fn take_problem_changed(&mut self) -> bool {
+        std::mem::take(&mut self.problem_changed)
     }
 
     /// Takes the input changes accumulated since the last call.

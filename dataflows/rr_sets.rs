@@ -215,7 +215,9 @@ impl SampleIndex {
         }
         let out = self.report(&changes, &flips, &gone);
         for id in gone {
-            let held = self.held[id as usize].take().expect("a dropped sample was held");
+            let held = self.held[id as usize]
+                .take()
+                .expect("a dropped sample was held");
             self.ids.remove(&held.sample);
             self.free.push(id);
         }
@@ -261,6 +263,8 @@ impl SampleIndex {
         for (change, r) in graph {
             self.graph.apply(change, r);
         }
+        // Tails seen for the first time got their ids just now.
+        self.containing.resize(self.graph.len(), Vec::new());
         let flips = maybe
             .into_iter()
             .zip(was)
@@ -303,7 +307,9 @@ impl SampleIndex {
             if dirty.contains(&id) {
                 continue;
             }
-            let held = self.held[id as usize].as_ref().expect("a containing sample is held");
+            let held = self.held[id as usize]
+                .as_ref()
+                .expect("a containing sample is held");
             for &(u, before, after) in moved {
                 let c = held.coins.coin(self.graph.node(u), head);
                 match (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t)) {
@@ -353,13 +359,13 @@ impl SampleIndex {
                 dirty.remove(&id);
                 grow.remove(&id);
                 let old = std::mem::take(
-                    &mut self.held[id as usize]
-                        .as_mut()
-                        .expect("a held sample")
-                        .tree,
+                    &mut self.held[id as usize].as_mut().expect("a held sample").tree,
                 );
                 self.diff(id, &old, &[], changes);
-                let root = self.graph.id(s.root).expect("a held sample's root was interned");
+                let root = self
+                    .graph
+                    .id(s.root)
+                    .expect("a held sample's root was interned");
                 let rooted = self.rooted.get_mut(&root).expect("a held sample is rooted");
                 rooted.retain(|&x| x != id);
                 if rooted.is_empty() {
@@ -372,7 +378,9 @@ impl SampleIndex {
 
     /// (4) Searches sample `id` again from its root (nothing when the root is an adopter).
     fn research(&mut self, id: u32, stack: &mut Vec<Dense>, changes: &mut Vec<RrChange>) {
-        let held = self.held[id as usize].as_ref().expect("a dirty sample is held");
+        let held = self.held[id as usize]
+            .as_ref()
+            .expect("a dirty sample is held");
         let root = self.graph.id(held.sample.root).expect("interned");
         let coins = held.coins;
         let mut tree = Vec::new();
@@ -398,7 +406,9 @@ impl SampleIndex {
         stack: &mut Vec<Dense>,
         changes: &mut Vec<RrChange>,
     ) {
-        let held = self.held[id as usize].as_mut().expect("a growing sample is held");
+        let held = self.held[id as usize]
+            .as_mut()
+            .expect("a growing sample is held");
         let mut tree = std::mem::take(&mut held.tree);
         let coins = held.coins;
         let before = tree.len();
@@ -441,8 +451,7 @@ impl SampleIndex {
         while let Some(v) = stack.pop() {
             let head = self.graph.node(v);
             for (u, thr) in self.graph.live_in_arcs(v) {
-                if self.seen[u as usize] != self.stamp
-                    && coins.coin(self.graph.node(u), head) < thr
+                if self.seen[u as usize] != self.stamp && coins.coin(self.graph.node(u), head) < thr
                 {
                     self.seen[u as usize] = self.stamp;
                     tree.push((u, v));

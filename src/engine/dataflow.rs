@@ -291,10 +291,9 @@ impl Engine for DataflowEngine<'_> {
         // With the same problem and no candidate's membership changed at the held level (which
         // is the last outcome's), every level the selection would try gives the same index: the
         // outcome is the last one.
-        let reuse = self
-            .last
-            .as_ref()
-            .filter(|last| same_problem && !self.members_changed && self.held == Some(last.outcome.level));
+        let reuse = self.last.as_ref().filter(|last| {
+            same_problem && !self.members_changed && self.held == Some(last.outcome.level)
+        });
         let outcome = match reuse {
             Some(last) => last.outcome.clone(),
             None => select(&problem, plan, params, self),

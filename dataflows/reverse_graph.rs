@@ -208,6 +208,64 @@ impl ReverseGraph {
         !self.adopter[d as usize] && self.adopter_in[d as usize] > 0
     }
 
+    /// The threshold the model gives every in-arc of dense head `v` without a fact of its own
+    /// (no explicit probability), when it gives them all the same one: under `wc` (1/indeg) and
+    /// `uniform`; `None` under `weighted`, where each arc's weight counts.
+    pub fn shared_threshold(&self, v: Dense) -> Option<u64> {
+        let model = self.model.expect("a graph has a model");
+        let common = ArcFact {
+            weight: 1,
+            explicit: None,
+        };
+        match model {
+            Model::Wc | Model::Uniform(_) => {
+                Some(threshold(model, &common, self.stats[v as usize]))
+            }
+            Model::Weighted => None,
+        }
+    }
+
+    /// The threshold of the arc `u → v` (dense) if it exists and passes influence, and whether it
+    /// is the head's shared one (see [`ReverseGraph::shared_threshold`]).
+    pub fn arc_threshold(&self, u: Dense, v: Dense) -> Option<(u64, bool)> {
+        if self.adopter[u as usize] {
+            return None;
+        }
+        let arc = self.in_arcs[v as usize].iter().find(|a| a.tail == u)?;
+        Some(self.threshold_of(v, arc))
+    }
+
+    fn threshold_of(&self, v: Dense, arc: &InArc) -> (u64, bool) {
+        let model = self.model.expect("a graph has a model");
+        let stats = self.stats[v as usize];
+        let fact = match arc.weight {
+            SIDE => self.side[&(arc.tail, v)],
+            w => ArcFact {
+                weight: w as u64,
+                explicit: None,
+            },
+        };
+        let shared = fact.explicit.is_none() && model != Model::Weighted;
+        (threshold(model, &fact, stats), shared)
+    }
+
+    /// [`ReverseGraph::live_in_arcs`] with, for each arc, whether its threshold is the head's
+    /// shared one.
+    pub fn live_in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, bool)> + '_ {
+        self.in_arcs[v as usize]
+            .iter()
+            .filter(|arc| !self.adopter[arc.tail as usize])
+            .map(move |arc| {
+                let (t, shared) = self.threshold_of(v, arc);
+                (arc.tail, t, shared)
+            })
+    }
+
+    /// The dense heads of `u`'s out-arcs.
+    pub fn out_heads(&self, u: Dense) -> &[Dense] {
+        &self.out[u as usize]
+    }
+
     /// The in-arcs of dense head `v` that pass influence (tails that are not adopters), with
     /// their thresholds.
     pub fn live_in_arcs(&self, v: Dense) -> impl Iterator<Item = (Dense, u64)> + '_ {

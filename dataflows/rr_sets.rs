@@ -125,22 +125,71 @@ impl Pending {
     }
 }
 
+/// One member of a sample's RR set: the node, the node through which the last search reached it
+/// (the root: itself), and a summary of the coins of its in-arcs that share the head's threshold
+/// (see [`ReverseGraph::shared_threshold`]): the largest coin of a live one, the smallest of a dead
+/// one. When the head's in-degree moves the shared threshold from t to t' under `wc`, none of those
+/// arcs flips unless `max_live ≥ t'` (t' < t) or `min_dead < t'` (t' > t), so most samples holding
+/// a hub need not test its in-arcs again. The summary may be looser than exact (an arc that went
+/// away still counts), never tighter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Member {
+    node: Dense,
+    parent: Dense,
+    max_live: u64,
+    min_dead: u64,
+}
+
+impl Member {
+    fn new(node: Dense, parent: Dense) -> Self {
+        Member {
+            node,
+            parent,
+            max_live: 0,
+            min_dead: u64::MAX,
+        }
+    }
+
+    /// Counts an in-arc's coin `c` under its threshold `t` into the summary.
+    fn note(&mut self, c: u64, t: u64) {
+        if c < t {
+            self.max_live = self.max_live.max(c);
+        } else {
+            self.min_dead = self.min_dead.min(c);
+        }
+    }
+
+    /// Whether some in-arc under the shared threshold may flip when it moves from `old` to `new`.
+    fn may_flip(&self, old: u64, new: u64) -> bool {
+        (new < old && self.max_live >= new) || (new > old && self.min_dead < new)
+    }
+}
+
 /// One held sample: its coins and its RR set as a spanning tree of live arcs towards the root,
-/// each member with the node through which the last search reached it (the root with itself),
 /// sorted by member.
 struct Held {
     sample: Sample,
     coins: Coins,
-    tree: Vec<(Dense, Dense)>,
+    tree: Vec<Member>,
 }
 
 impl Held {
-    fn parent(&self, u: Dense) -> Option<Dense> {
-        self.tree
-            .binary_search_by_key(&u, |&(m, _)| m)
-            .ok()
-            .map(|i| self.tree[i].1)
+    fn find(&self, u: Dense) -> Option<usize> {
+        self.tree.binary_search_by_key(&u, |m| m.node).ok()
     }
+
+    fn parent(&self, u: Dense) -> Option<Dense> {
+        self.find(u).map(|i| self.tree[i].parent)
+    }
+}
+
+/// How the in-arcs of one head moved in one time: the arcs that came, went, or changed otherwise
+/// (`singles`), and, when the head's shared threshold moved, from what to what (every other
+/// in-arc under it moved so; under `weighted` every moved arc is a single).
+struct HeadMove {
+    v: Dense,
+    singles: Vec<Moved>,
+    shared: Option<(u64, u64)>,
 }
 
 /// One worker's samples with their RR sets, over a replica of the graph.
@@ -195,8 +244,8 @@ impl SampleIndex {
         let mut dirty: FxHashSet<u32> = FxHashSet::default();
         let mut grow: FxHashMap<u32, Vec<(Dense, Dense)>> = FxHashMap::default();
         let (moves, flips) = self.apply_graph(graph, &mut dirty);
-        for (v, moved) in moves {
-            self.affected(v, &moved, &mut dirty, &mut grow);
+        for head in moves {
+            self.affected(&head, &mut dirty, &mut grow);
         }
         let mut changes: Vec<RrChange> = Vec::new();
         let mut gone = Vec::new();
@@ -225,24 +274,33 @@ impl SampleIndex {
     }
 
     /// (1) Applies the graph changes; returns, for every touched head that some sample here
-    /// contains, its in-arcs whose threshold moved, and the nodes whose candidate status flipped
-    /// with the samples that held them before (their `rr` is unchanged so far). Samples rooted at
-    /// a node that becomes or stops being an adopter go into `dirty`.
+    /// contains, how its in-arcs moved, and the nodes whose candidate status flipped with the
+    /// samples that held them before (their `rr` is unchanged so far). Samples rooted at a node
+    /// that becomes or stops being an adopter go into `dirty`.
     #[allow(clippy::type_complexity)]
     fn apply_graph(
         &mut self,
         mut graph: Vec<(GraphChange, isize)>,
         dirty: &mut FxHashSet<u32>,
-    ) -> (Vec<(Dense, Vec<Moved>)>, Vec<(Dense, bool, Vec<u32>)>) {
+    ) -> (Vec<HeadMove>, Vec<(Dense, bool, Vec<u32>)>) {
         let mut touched = Vec::new();
         let mut maybe = Vec::new();
+        // (head, tail) of every arc whose own fact or tail changes.
+        let mut singles: Vec<(Dense, Dense)> = Vec::new();
         for (change, _) in &graph {
             self.graph.touched(change, &mut touched);
             self.graph.maybe_candidates(change, &mut maybe);
-            if let GraphChange::Adopter(a) = change {
-                // A sample rooted at an adopter is empty; one rooted at a former adopter is not.
-                let a = self.graph.id(*a).expect("interned");
-                dirty.extend(self.rooted.get(&a).into_iter().flatten().copied());
+            match *change {
+                GraphChange::Arc(u, v, _) => {
+                    let (u, v) = (self.graph.intern(u), self.graph.intern(v));
+                    singles.push((v, u));
+                }
+                GraphChange::Adopter(a) => {
+                    // A sample rooted at an adopter is empty; one rooted at a former adopter is not.
+                    let a = self.graph.intern(a);
+                    dirty.extend(self.rooted.get(&a).into_iter().flatten().copied());
+                    singles.extend(self.graph.out_heads(a).iter().map(|&h| (h, a)));
+                }
             }
         }
         self.containing.resize(self.graph.len(), Vec::new());
@@ -250,9 +308,22 @@ impl SampleIndex {
         touched.sort_unstable();
         touched.dedup();
         touched.retain(|&v| !self.containing[v as usize].is_empty());
-        let before: Vec<(Dense, FxHashMap<Dense, u64>)> = touched
+        singles.sort_unstable();
+        singles.dedup();
+        singles.retain(|&(v, _)| !self.containing[v as usize].is_empty());
+        let heads: Vec<(Dense, Option<u64>)> = touched
             .iter()
-            .map(|&v| (v, self.graph.live_in_arcs(v).collect()))
+            .map(|&v| (v, self.graph.shared_threshold(v)))
+            .collect();
+        // Under `weighted` every live in-arc of a touched head may move: all of them, before.
+        let full: Vec<(Dense, FxHashMap<Dense, u64>)> = heads
+            .iter()
+            .filter(|h| h.1.is_none())
+            .map(|&(v, _)| (v, self.graph.live_in_arcs(v).collect()))
+            .collect();
+        let single_before: Vec<Option<u64>> = singles
+            .iter()
+            .map(|&(v, u)| self.graph.arc_threshold(u, v).map(|t| t.0))
             .collect();
         maybe.sort_unstable();
         maybe.dedup();
@@ -272,7 +343,7 @@ impl SampleIndex {
             .map(|(v, was)| (v, was, self.containing[v as usize].clone()))
             .collect();
         let mut moves = Vec::new();
-        for (v, old) in before {
+        for (v, old) in full {
             let new: FxHashMap<Dense, u64> = self.graph.live_in_arcs(v).collect();
             let moved: Vec<Moved> = old
                 .iter()
@@ -285,7 +356,36 @@ impl SampleIndex {
                 .filter(|&(_, a, b)| a != b)
                 .collect();
             if !moved.is_empty() {
-                moves.push((v, moved));
+                moves.push(HeadMove {
+                    v,
+                    singles: moved,
+                    shared: None,
+                });
+            }
+        }
+        let mut at = 0;
+        for (v, before) in heads {
+            let Some(before) = before else { continue };
+            let after = self
+                .graph
+                .shared_threshold(v)
+                .expect("the model did not change");
+            let mut moved = Vec::new();
+            while at < singles.len() && singles[at].0 == v {
+                let u = singles[at].1;
+                let now = self.graph.arc_threshold(u, v).map(|t| t.0);
+                if single_before[at] != now {
+                    moved.push((u, single_before[at], now));
+                }
+                at += 1;
+            }
+            let shared = (before != after).then_some((before, after));
+            if !moved.is_empty() || shared.is_some() {
+                moves.push(HeadMove {
+                    v,
+                    singles: moved,
+                    shared,
+                });
             }
         }
         (moves, flips)
@@ -294,25 +394,51 @@ impl SampleIndex {
     /// (2) For a sample containing `v`, an arc u → v that dies matters only if it is the tree edge
     /// by which u was reached (then the sample is searched again); one that comes alive matters
     /// only if u is not a member yet (then the sample grows from u). Every other member keeps a
-    /// live tree path to the root.
+    /// live tree path to the root. The arcs under a moved shared threshold are tested only in the
+    /// samples whose summary of `v` says one of them may flip.
     fn affected(
-        &self,
-        v: Dense,
-        moved: &[Moved],
+        &mut self,
+        head: &HeadMove,
         dirty: &mut FxHashSet<u32>,
         grow: &mut FxHashMap<u32, Vec<(Dense, Dense)>>,
     ) {
-        let head = self.graph.node(v);
+        let v = head.v;
+        let node_v = self.graph.node(v);
+        let is_single = |u: Dense| head.singles.iter().any(|m| m.0 == u);
         for &id in &self.containing[v as usize] {
             if dirty.contains(&id) {
                 continue;
             }
             let held = self.held[id as usize]
-                .as_ref()
+                .as_mut()
                 .expect("a containing sample is held");
-            for &(u, before, after) in moved {
-                let c = held.coins.coin(self.graph.node(u), head);
-                match (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t)) {
+            let at = held.find(v).expect("a containing sample has the head");
+            let coins = held.coins;
+            let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
+            for &(u, before, after) in &head.singles {
+                let c = coins.coin(self.graph.node(u), node_v);
+                let (was, is) = (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t));
+                if let Some(t) = after {
+                    held.tree[at].note(c, t);
+                }
+                flips.push((u, was, is));
+            }
+            if let Some((old, new)) = head.shared
+                && held.tree[at].may_flip(old, new)
+            {
+                // Test them all, and summarise them afresh on the way.
+                let mut summary = Member::new(v, held.tree[at].parent);
+                for (u, t, shared) in self.graph.live_in_arcs_shared(v) {
+                    let c = coins.coin(self.graph.node(u), node_v);
+                    summary.note(c, t);
+                    if shared && !is_single(u) {
+                        flips.push((u, c < old, c < t));
+                    }
+                }
+                held.tree[at] = summary;
+            }
+            for (u, was, is) in flips {
+                match (was, is) {
                     (true, false) if held.parent(u) == Some(v) => {
                         dirty.insert(id);
                         break;
@@ -358,9 +484,12 @@ impl SampleIndex {
             } else if let Some(&id) = self.ids.get(&s) {
                 dirty.remove(&id);
                 grow.remove(&id);
-                let old = std::mem::take(
+                let old: Vec<Dense> = std::mem::take(
                     &mut self.held[id as usize].as_mut().expect("a held sample").tree,
-                );
+                )
+                .iter()
+                .map(|m| m.node)
+                .collect();
                 self.diff(id, &old, &[], changes);
                 let root = self
                     .graph
@@ -377,7 +506,7 @@ impl SampleIndex {
     }
 
     /// (4) Searches sample `id` again from its root (nothing when the root is an adopter).
-    fn research(&mut self, id: u32, stack: &mut Vec<Dense>, changes: &mut Vec<RrChange>) {
+    fn research(&mut self, id: u32, stack: &mut Vec<usize>, changes: &mut Vec<RrChange>) {
         let held = self.held[id as usize]
             .as_ref()
             .expect("a dirty sample is held");
@@ -387,14 +516,15 @@ impl SampleIndex {
         if !self.graph.is_adopter(root) {
             self.next_stamp();
             self.mark(root);
-            tree.push((root, root));
-            stack.push(root);
+            tree.push(Member::new(root, root));
+            stack.push(0);
             self.search(coins, stack, &mut tree);
         }
-        tree.sort_unstable();
+        tree.sort_unstable_by_key(|m| m.node);
         let held = self.held[id as usize].as_mut().expect("held");
         let old = std::mem::replace(&mut held.tree, tree);
-        let new: Vec<(Dense, Dense)> = held.tree.clone();
+        let new: Vec<Dense> = held.tree.iter().map(|m| m.node).collect();
+        let old: Vec<Dense> = old.iter().map(|m| m.node).collect();
         self.diff(id, &old, &new, changes);
     }
 
@@ -403,7 +533,7 @@ impl SampleIndex {
         &mut self,
         id: u32,
         seeds: Vec<(Dense, Dense)>,
-        stack: &mut Vec<Dense>,
+        stack: &mut Vec<usize>,
         changes: &mut Vec<RrChange>,
     ) {
         let held = self.held[id as usize]
@@ -413,22 +543,22 @@ impl SampleIndex {
         let coins = held.coins;
         let before = tree.len();
         self.next_stamp();
-        for &(m, _) in &tree {
-            self.mark(m);
+        for m in &tree {
+            self.seen[m.node as usize] = self.stamp;
         }
         for (u, v) in seeds {
             if self.seen[u as usize] != self.stamp {
                 self.mark(u);
-                tree.push((u, v));
-                stack.push(u);
+                stack.push(tree.len());
+                tree.push(Member::new(u, v));
             }
         }
         self.search(coins, stack, &mut tree);
-        for &(x, _) in &tree[before..] {
-            self.containing[x as usize].push(id);
-            changes.push((x, id, 1));
+        for m in &tree[before..] {
+            self.containing[m.node as usize].push(id);
+            changes.push((m.node, id, 1));
         }
-        tree.sort_unstable();
+        tree.sort_unstable_by_key(|m| m.node);
         self.held[id as usize].as_mut().expect("held").tree = tree;
     }
 
@@ -446,32 +576,38 @@ impl SampleIndex {
     }
 
     /// Extends `tree` with every node that reaches one of it over arcs live under `coins`,
-    /// starting from the members on `stack` (which it empties). Members are marked in `seen`.
-    fn search(&mut self, coins: Coins, stack: &mut Vec<Dense>, tree: &mut Vec<(Dense, Dense)>) {
-        while let Some(v) = stack.pop() {
+    /// starting from the members whose positions in `tree` are on `stack` (which it empties).
+    /// Members are marked in `seen`; each member expanded gets its summary of coins.
+    fn search(&mut self, coins: Coins, stack: &mut Vec<usize>, tree: &mut Vec<Member>) {
+        while let Some(at) = stack.pop() {
+            let v = tree[at].node;
             let head = self.graph.node(v);
-            for (u, thr) in self.graph.live_in_arcs(v) {
-                if self.seen[u as usize] != self.stamp && coins.coin(self.graph.node(u), head) < thr
-                {
+            let mut summary = tree[at];
+            for (u, thr, shared) in self.graph.live_in_arcs_shared(v) {
+                let fresh = self.seen[u as usize] != self.stamp;
+                // Only the shared arcs need the coin of a tail already in the tree.
+                if !fresh && !shared {
+                    continue;
+                }
+                let c = coins.coin(self.graph.node(u), head);
+                if shared {
+                    summary.note(c, thr);
+                }
+                if fresh && c < thr {
                     self.seen[u as usize] = self.stamp;
-                    tree.push((u, v));
-                    stack.push(u);
+                    stack.push(tree.len());
+                    tree.push(Member::new(u, v));
                 }
             }
+            tree[at] = summary;
         }
     }
 
-    /// Records the change of sample `id`'s RR set from `old` to `new` (both sorted by member).
-    fn diff(
-        &mut self,
-        id: u32,
-        old: &[(Dense, Dense)],
-        new: &[(Dense, Dense)],
-        changes: &mut Vec<RrChange>,
-    ) {
+    /// Records the change of sample `id`'s RR set from `old` to `new` (both ascending).
+    fn diff(&mut self, id: u32, old: &[Dense], new: &[Dense], changes: &mut Vec<RrChange>) {
         let (mut i, mut j) = (0, 0);
         while i < old.len() || j < new.len() {
-            match (old.get(i).map(|m| m.0), new.get(j).map(|m| m.0)) {
+            match (old.get(i).copied(), new.get(j).copied()) {
                 (Some(a), Some(b)) if a == b => {
                     i += 1;
                     j += 1;

@@ -1,6 +1,6 @@
 //! The benchmark behind docs/BENCHMARKS.md: spread quality against the baselines, cold start,
 //! incremental epoch latency and streaming throughput, printed as Markdown tables on stdout
-//! (progress on stderr). Nothing here runs under `cargo test`.
+//! (progress on stderr). Under `cargo test` only the unit tests of its helpers run.
 //!
 //! ```text
 //! cargo run --release --example bench -- [--quick] [--data DIR] [--bin PATH] [--only SECTIONS]
@@ -15,6 +15,7 @@ mod cold_start;
 mod data;
 mod incremental;
 mod quality;
+mod rmat;
 mod stats;
 mod streaming;
 

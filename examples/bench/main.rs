@@ -9,8 +9,9 @@
 //! ```
 //!
 //! The data sets are read from `--data` (default: `../shared/data` next to the repository), never
-//! copied; the `scale` section needs none (see its module for its usage). Timed runs are `cimflow run` child processes (built first when run by cargo), so their
-//! peak memories are their own; the quality table is computed in process.
+//! copied; the `scale` section needs none, and its module gives its usage. Timed runs are
+//! `cimflow run` child processes (built first when run by cargo), so their peak memories are
+//! their own; the quality table is computed in process.
 
 mod child;
 mod cold_start;
@@ -44,8 +45,8 @@ struct Args {
     /// Only these sections: quality, cold, incremental, streaming, scale (comma separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// The R-MAT scales of the scale section (default 16,18,20; 16 with --quick). 22 needs
-    /// about 67 M arcs' worth of memory and is only measured when listed.
+    /// The R-MAT scales of the scale section (default 16,18,20; 16 with --quick). 22 (about
+    /// 64 M arcs) is measured only when listed.
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=26))]
     scales: Vec<u32>,
     /// Runs per engine and scale in the scale section.

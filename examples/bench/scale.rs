@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run --release --example bench -- --only scale [--scales 16,18,20] [--scale-reps N]
 //!     [--oracle-rounds N]
-//! cargo run --release --example bench -- --only scale --scales 22    # about 67 M arcs
+//! cargo run --release --example bench -- --only scale --scales 22    # about 64 M arcs
 //! cargo run --release --example bench -- --only scale --quick        # scale 16 only
 //! ```
 //!

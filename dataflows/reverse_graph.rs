@@ -18,8 +18,9 @@
 //! Nodes get dense `u32` ids on arrival (never reused: a node that leaves keeps its slot, so the
 //! tables grow with the distinct nodes ever seen, not with the events). An in-arc is 8 bytes: its
 //! tail's dense id and its weight; the rare arc whose fact does not fit (an explicit probability,
-//! a weight of 2^31 or more) keeps its fact in a side table. Each arc also costs 4 bytes in its
-//! tail's out-list (to find the arcs of a tail that becomes an adopter, and the candidates), and
+//! a weight of 2^31 or more) keeps its fact in a side table. Each arc also costs 8 bytes in its
+//! tail's out-list (head and weight: to find the arcs of a tail that becomes an adopter, and to
+//! re-attach what a dead arc cut off from an RR set), and
 //! each node about 80 bytes (its lists' headers, stats, flags and its id in the id table).
 
 use rustc_hash::FxHashMap;
@@ -58,8 +59,8 @@ pub struct ReverseGraph {
     /// Dense id → node.
     nodes: Vec<Node>,
     in_arcs: Vec<Vec<InArc>>,
-    /// Dense tail → dense heads, in no order.
-    out: Vec<Vec<Dense>>,
+    /// Dense tail → its out-arcs, in no order, each as its head and the weight of the in-arc.
+    out: Vec<Vec<InArc>>,
     stats: Vec<HeadStats>,
     adopter: Vec<bool>,
     /// In-arcs whose tail is an adopter: a non-adopter with some is a candidate.
@@ -119,7 +120,7 @@ impl ReverseGraph {
             GraphChange::Arc(_, v, _) => into.push(self.intern(v)),
             GraphChange::Adopter(a) => {
                 let a = self.intern(a);
-                into.extend_from_slice(&self.out[a as usize]);
+                into.extend(self.out[a as usize].iter().map(|o| o.tail));
             }
         }
     }
@@ -131,7 +132,7 @@ impl ReverseGraph {
             GraphChange::Adopter(a) => {
                 let a = self.intern(a);
                 into.push(a);
-                into.extend_from_slice(&self.out[a as usize]);
+                into.extend(self.out[a as usize].iter().map(|o| o.tail));
             }
         }
     }
@@ -153,7 +154,8 @@ impl ReverseGraph {
                 };
                 self.in_arcs[v as usize].push(InArc { tail: u, weight });
                 self.stats[v as usize].add(&fact, 1);
-                self.out[u as usize].push(v);
+                // In an out-list, `tail` holds the head.
+                self.out[u as usize].push(InArc { tail: v, weight });
                 if self.adopter[u as usize] {
                     self.adopter_in[v as usize] += 1;
                 }
@@ -172,7 +174,7 @@ impl ReverseGraph {
                 let heads = &mut self.out[u as usize];
                 let at = heads
                     .iter()
-                    .position(|&h| h == v)
+                    .position(|h| h.tail == v)
                     .expect("a removed arc's tail has out-arcs");
                 heads.swap_remove(at);
                 if self.adopter[u as usize] {
@@ -185,7 +187,7 @@ impl ReverseGraph {
                 let a = self.intern(a);
                 let blocked = diff > 0;
                 self.adopter[a as usize] = blocked;
-                for &v in &self.out[a as usize] {
+                for v in self.out[a as usize].iter().map(|o| o.tail) {
                     let count = &mut self.adopter_in[v as usize];
                     if blocked {
                         *count += 1;
@@ -262,8 +264,24 @@ impl ReverseGraph {
     }
 
     /// The dense heads of `u`'s out-arcs.
-    pub fn out_heads(&self, u: Dense) -> &[Dense] {
-        &self.out[u as usize]
+    pub fn out_heads(&self, u: Dense) -> impl Iterator<Item = Dense> + '_ {
+        self.out[u as usize].iter().map(|o| o.tail)
+    }
+
+    /// The out-arcs of dense tail `u` with their thresholds (nothing when `u` is an adopter: its
+    /// arcs pass nothing).
+    pub fn live_out_arcs(&self, u: Dense) -> impl Iterator<Item = (Dense, u64)> + '_ {
+        let blocked = self.adopter[u as usize];
+        self.out[u as usize]
+            .iter()
+            .filter(move |_| !blocked)
+            .map(move |o| {
+                let arc = InArc {
+                    tail: u,
+                    weight: o.weight,
+                };
+                (o.tail, self.threshold_of(o.tail, &arc).0)
+            })
     }
 
     /// The in-arcs of dense head `v` that pass influence (tails that are not adopters), with

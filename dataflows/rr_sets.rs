@@ -230,10 +230,11 @@ impl SampleIndex {
     ///
     /// Phases: (1) apply the graph changes, noting for every touched head that some sample here
     /// contains how its live in-arcs moved, and which nodes may have changed candidate status;
-    /// (2) from those moves, the samples to search again (`dirty`) and the ones that only grow
-    /// (`grow`); (3) add and drop roots; (4) search the dirty samples from their roots; (5) grow
-    /// the others from their new tails; (6) report the changes of `rr`, restricted to candidates
-    /// (and whole, when asked for).
+    /// (2) from those moves, the samples that lost tree edges (`cut`), the ones that only grow
+    /// (`grow`), and the ones to search again (`dirty`: both, or a root that became or stopped
+    /// being an adopter); (3) add and drop roots; (4) repair the cut samples; (5) search the dirty
+    /// samples from their roots; (6) grow the others from their new tails; (7) report the changes
+    /// of `rr`, restricted to candidates (and whole, when asked for).
     fn advance(
         &mut self,
         mut graph: Vec<(GraphChange, isize)>,
@@ -243,14 +244,28 @@ impl SampleIndex {
         consolidate(&mut roots);
         let mut dirty: FxHashSet<u32> = FxHashSet::default();
         let mut grow: FxHashMap<u32, Vec<(Dense, Dense)>> = FxHashMap::default();
+        let mut cut: FxHashMap<u32, Vec<Dense>> = FxHashMap::default();
         let (moves, flips) = self.apply_graph(graph, &mut dirty);
         for head in moves {
-            self.affected(&head, &mut dirty, &mut grow);
+            self.affected(&head, &mut dirty, &mut cut, &mut grow);
         }
+        // A sample that both lost a tree edge and gained an arc is searched afresh.
+        for (&id, _) in cut.iter().filter(|(id, _)| grow.contains_key(id)) {
+            dirty.insert(id);
+        }
+        cut.retain(|id, _| !dirty.contains(id));
         let mut changes: Vec<RrChange> = Vec::new();
         let mut gone = Vec::new();
         self.apply_roots(roots, &mut dirty, &mut grow, &mut changes, &mut gone);
         let mut stack = Vec::new();
+        let mut cut: Vec<(u32, Vec<Dense>)> = cut.into_iter().collect();
+        cut.sort_unstable_by_key(|c| c.0);
+        for (id, nodes) in cut {
+            // Dropped samples (in `gone`) and fresh searches need no repair.
+            if !dirty.contains(&id) && !gone.contains(&id) {
+                self.repair(id, &nodes, &mut stack, &mut changes);
+            }
+        }
         let mut dirty: Vec<u32> = dirty.into_iter().collect();
         dirty.sort_unstable();
         for id in dirty {
@@ -299,7 +314,7 @@ impl SampleIndex {
                     // A sample rooted at an adopter is empty; one rooted at a former adopter is not.
                     let a = self.graph.intern(a);
                     dirty.extend(self.rooted.get(&a).into_iter().flatten().copied());
-                    singles.extend(self.graph.out_heads(a).iter().map(|&h| (h, a)));
+                    singles.extend(self.graph.out_heads(a).map(|h| (h, a)));
                 }
             }
         }
@@ -392,7 +407,7 @@ impl SampleIndex {
     }
 
     /// (2) For a sample containing `v`, an arc u → v that dies matters only if it is the tree edge
-    /// by which u was reached (then the sample is searched again); one that comes alive matters
+    /// by which u was reached (then what hung from u is cut off, and re-attached where it can); one that comes alive matters
     /// only if u is not a member yet (then the sample grows from u). Every other member keeps a
     /// live tree path to the root. The arcs under a moved shared threshold are tested only in the
     /// samples whose summary of `v` says one of them may flip.
@@ -400,6 +415,7 @@ impl SampleIndex {
         &mut self,
         head: &HeadMove,
         dirty: &mut FxHashSet<u32>,
+        cut: &mut FxHashMap<u32, Vec<Dense>>,
         grow: &mut FxHashMap<u32, Vec<(Dense, Dense)>>,
     ) {
         let v = head.v;
@@ -440,8 +456,7 @@ impl SampleIndex {
             for (u, was, is) in flips {
                 match (was, is) {
                     (true, false) if held.parent(u) == Some(v) => {
-                        dirty.insert(id);
-                        break;
+                        cut.entry(id).or_default().push(u);
                     }
                     (false, true) if held.parent(u).is_none() => {
                         grow.entry(id).or_default().push((u, v));
@@ -505,7 +520,119 @@ impl SampleIndex {
         }
     }
 
-    /// (4) Searches sample `id` again from its root (nothing when the root is an adopter).
+    /// (4) Re-attaches what the dead tree edges of `nodes` cut off from sample `id`'s tree: the
+    /// members whose tree path ran through one of `nodes` (`cut`) stay exactly when they still
+    /// reach the rest of the tree over live arcs, which, with no arc come alive into the sample in
+    /// this time, only other cut members can lead them to. So: the cut members with a live
+    /// out-arc into the rest are attached there, then the search goes on from them over live
+    /// in-arcs, among cut members only; the others leave. Cheaper than searching the whole sample
+    /// again when, as usual, the cut is a small branch.
+    fn repair(
+        &mut self,
+        id: u32,
+        nodes: &[Dense],
+        stack: &mut Vec<usize>,
+        changes: &mut Vec<RrChange>,
+    ) {
+        let held = self.held[id as usize]
+            .as_mut()
+            .expect("a cut sample is held");
+        let mut tree = std::mem::take(&mut held.tree);
+        let coins = held.coins;
+        // Which members hang from a cut node: follow parents up, memoised.
+        const UNKNOWN: u8 = 0;
+        const KEPT: u8 = 1;
+        const CUT: u8 = 2;
+        let mut state = vec![UNKNOWN; tree.len()];
+        let at = |tree: &[Member], u: Dense| {
+            tree.binary_search_by_key(&u, |m| m.node)
+                .expect("a parent is a member")
+        };
+        for &u in nodes {
+            state[at(&tree, u)] = CUT;
+        }
+        let mut path = Vec::new();
+        for i in 0..tree.len() {
+            let mut j = i;
+            while state[j] == UNKNOWN {
+                path.push(j);
+                let m = tree[j];
+                if m.parent == m.node {
+                    break;
+                }
+                j = at(&tree, m.parent);
+            }
+            let verdict = if state[j] == UNKNOWN { KEPT } else { state[j] };
+            for k in path.drain(..) {
+                state[k] = verdict;
+            }
+        }
+        self.next_stamp();
+        let mut cut: FxHashSet<Dense> = FxHashSet::default();
+        for (i, m) in tree.iter().enumerate() {
+            if state[i] == KEPT {
+                self.seen[m.node as usize] = self.stamp;
+            } else {
+                cut.insert(m.node);
+            }
+        }
+        let mut kept: Vec<Member> = tree
+            .iter()
+            .zip(&state)
+            .filter(|(_, s)| **s == KEPT)
+            .map(|(m, _)| *m)
+            .collect();
+        // Attach the cut members with a live arc into the kept part.
+        let old_of = |u: Dense| tree[at(&tree, u)];
+        let mut attached = Vec::new();
+        for &x in &cut {
+            let node_x = self.graph.node(x);
+            let into = self.graph.live_out_arcs(x).find(|&(y, thr)| {
+                self.seen[y as usize] == self.stamp && coins.coin(node_x, self.graph.node(y)) < thr
+            });
+            if let Some((y, _)) = into {
+                attached.push((x, y));
+            }
+        }
+        for (x, y) in attached {
+            self.seen[x as usize] = self.stamp;
+            stack.push(kept.len());
+            kept.push(Member {
+                parent: y,
+                ..old_of(x)
+            });
+        }
+        // From them, over live in-arcs, among the cut members only.
+        while let Some(i) = stack.pop() {
+            let v = kept[i].node;
+            let head = self.graph.node(v);
+            let mut found = Vec::new();
+            for (u, thr) in self.graph.live_in_arcs(v) {
+                if self.seen[u as usize] != self.stamp
+                    && cut.contains(&u)
+                    && coins.coin(self.graph.node(u), head) < thr
+                {
+                    self.seen[u as usize] = self.stamp;
+                    found.push(u);
+                }
+            }
+            for u in found {
+                stack.push(kept.len());
+                kept.push(Member {
+                    parent: v,
+                    ..old_of(u)
+                });
+            }
+        }
+        kept.sort_unstable_by_key(|m| m.node);
+        tree.sort_unstable_by_key(|m| m.node);
+        let old: Vec<Dense> = tree.iter().map(|m| m.node).collect();
+        let new: Vec<Dense> = kept.iter().map(|m| m.node).collect();
+        self.held[id as usize].as_mut().expect("held").tree = kept;
+        self.diff(id, &old, &new, changes);
+    }
+
+    /// (5) Searches sample `id` again from its root (nothing when the root is an adopter).
     fn research(&mut self, id: u32, stack: &mut Vec<usize>, changes: &mut Vec<RrChange>) {
         let held = self.held[id as usize]
             .as_ref()
@@ -528,7 +655,7 @@ impl SampleIndex {
         self.diff(id, &old, &new, changes);
     }
 
-    /// (5) Grows sample `id` from the tails of its arcs that came alive, `seeds` (tail, head).
+    /// (6) Grows sample `id` from the tails of its arcs that came alive, `seeds` (tail, head).
     fn extend(
         &mut self,
         id: u32,
@@ -630,7 +757,7 @@ impl SampleIndex {
         }
     }
 
-    /// (6) The membership changes to report: `rr`'s changes of candidates, as candidates are
+    /// (7) The membership changes to report: `rr`'s changes of candidates, as candidates are
     /// after this time (the nodes whose status flipped: all their memberships before, retracted,
     /// and after, asserted); and all of `rr`'s changes when asked for.
     fn report(

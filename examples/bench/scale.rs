@@ -266,8 +266,8 @@ fn check(run: &Run, sizes: &[usize], nodes: usize) -> anyhow::Result<()> {
 }
 
 /// The epochs where an engine's θ or spread differs from the oracle's on the same snapshot:
-/// none, since both compute the same function of the snapshot (SPEC §3). Reported rather than
-/// fatal, so that a long run still prints its figures.
+/// none, since both compute the same function of the snapshot (docs/ALGORITHM.md,
+/// "Determinism"). Reported rather than fatal, so that a long run still prints its figures.
 pub fn mismatches(rows: &[Row]) -> Vec<String> {
     let mut found = Vec::new();
     for o in rows.iter().filter(|r| r.engine == Engine::Oracle) {

@@ -155,8 +155,9 @@ impl<E: Engine> Session<E> {
     /// pending changes must hold everything in it, as a restored [`State`]'s do), as the current
     /// one, and computes its solution without emitting anything. That loads the engine and
     /// restores the recommendations last emitted: the solution is a pure function of the snapshot
-    /// (docs/ALGORITHM.md, "Determinism"), so they are exactly those the interrupted run had emitted after that epoch, and
-    /// the next epoch emits the right changes. Only for a session that has run no epoch yet.
+    /// (docs/ALGORITHM.md, "Determinism"), so they are exactly those the interrupted run had
+    /// emitted after that epoch, and the next epoch emits the right changes. Only for a session
+    /// that has run no epoch yet.
     pub fn resume(&mut self, state: State, next_epoch: u64) -> Result<(), JobError> {
         debug_assert_eq!(self.epoch, 0, "resuming a session that has already run");
         self.state = state;

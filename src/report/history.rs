@@ -19,6 +19,11 @@ use serde::Deserialize;
 use crate::model::Node;
 use crate::output::{Change, Summary};
 
+/// At most this many epochs are kept (about 10 MB); past that the older half is dropped, so that
+/// a follower running for months holds a bounded history. The charts are thinned to far fewer
+/// points anyway; the change log keeps everything.
+pub const MAX_EPOCHS: usize = 100_000;
+
 /// One epoch, as its summary and changes describe it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {
@@ -67,6 +72,8 @@ pub struct History {
     pub unreadable: u64,
     /// Runs found in the log before the one shown.
     pub earlier_runs: u64,
+    /// Epochs of this run dropped to keep within [`MAX_EPOCHS`].
+    pub dropped: u64,
     /// Changes read since the last summary: (added, removed, epoch).
     pending: (u64, u64, Option<u64>),
 }
@@ -176,6 +183,7 @@ impl History {
             self.current.clear();
             self.pending = (0, 0, None);
             self.earlier_runs += 1;
+            self.dropped = 0;
         }
     }
 
@@ -191,6 +199,11 @@ impl History {
     }
 
     fn push_summary(&mut self, epoch: u64, s: &SummaryRecord) {
+        if self.points.len() >= MAX_EPOCHS {
+            let half = self.points.len() / 2;
+            self.points.drain(..half);
+            self.dropped += half as u64;
+        }
         let (added, removed, _) = std::mem::take(&mut self.pending);
         let nan = |x: Option<f64>| x.unwrap_or(f64::NAN);
         self.points.push(Point {

@@ -131,6 +131,14 @@ fn overview(html: &mut String, h: &History, page: &Page<'_>) {
             if h.unreadable == 1 { "was" } else { "were" },
         );
     }
+    if h.dropped > 0 {
+        let _ = writeln!(
+            html,
+            "<p>The first {} epochs are left out to keep the page small; changes.jsonl has \
+             them.</p>",
+            h.dropped
+        );
+    }
     if h.earlier_runs > 0 {
         let _ = writeln!(
             html,

@@ -79,6 +79,8 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
     }
     let (x0, x1) = x.range(0.0);
     let (y0, y1) = y.range(0.05);
+    // Room above the lines for the legend.
+    let y1 = y1 + (y1 - y0) * 0.2;
     let mut text = String::new();
     draw(&mut text, chart, &series, band.as_ref(), (x0..x1, y0..y1)).map_err(|e| e.to_string())?;
     Ok(text)
@@ -108,6 +110,8 @@ fn draw(
         .max_light_lines(1)
         .light_line_style(RGBColor(240, 240, 240))
         .label_style(("sans-serif", 12))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| short(*y))
         .draw()?;
     if let Some(b) = band
         && !b.lower.is_empty()
@@ -152,6 +156,17 @@ fn draw(
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+/// A tick label: no more digits than the axis needs.
+fn short(y: f64) -> String {
+    let a = y.abs();
+    if a == 0.0 || (1e-2..1e6).contains(&a) {
+        let s = format!("{y:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{y:.1e}")
+    }
 }
 
 /// The least and greatest of some values.

@@ -317,3 +317,96 @@ impl std::fmt::Debug for Metrics {
         f.write_str("Metrics")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(skipped: u64, noops: u64) -> Summary {
+        Summary {
+            time: Some(5.0),
+            events: 10,
+            skipped,
+            noops,
+            absent: 1,
+            self_loops: 2,
+            nodes: 7,
+            adopters: 2,
+            selected: 3,
+            level: 1,
+            theta: 64,
+            theta2: 64,
+            spread: 4.5,
+            lower: 3.0,
+            upper: 6.0,
+            ratio: 0.5,
+            certified: true,
+            latency_ms: 3.0,
+        }
+    }
+
+    fn value(text: &str, name: &str) -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn cumulative_summary_counters_advance_by_their_difference() {
+        let m = Metrics::new(Role::Follow { checkpoints: true });
+        let change = |op| Change {
+            op,
+            adopter: 1,
+            friend: 2,
+            gain: 1.0,
+        };
+        m.epoch(&[change("+"), change("+")], &summary(4, 1));
+        m.epoch(&[change("-")], &summary(6, 1));
+        m.read(25);
+        m.behind(100);
+        let text = m.encode();
+        assert_eq!(value(&text, "cimflow_epochs_total"), 2.0);
+        assert_eq!(value(&text, "cimflow_events_applied_total"), 20.0);
+        assert_eq!(value(&text, "cimflow_events_read_total"), 25.0);
+        assert_eq!(
+            value(&text, "cimflow_events_skipped_total{reason=\"malformed\"}"),
+            6.0
+        );
+        assert_eq!(
+            value(&text, "cimflow_events_noop_total{reason=\"present\"}"),
+            1.0
+        );
+        assert_eq!(
+            value(&text, "cimflow_events_skipped_total{reason=\"self_loop\"}"),
+            2.0
+        );
+        assert_eq!(
+            value(&text, "cimflow_recommendations_changed_total{op=\"added\"}"),
+            2.0
+        );
+        assert_eq!(
+            value(
+                &text,
+                "cimflow_recommendations_changed_total{op=\"removed\"}"
+            ),
+            1.0
+        );
+        assert_eq!(value(&text, "cimflow_epoch_latency_seconds_count"), 2.0);
+        assert_eq!(value(&text, "cimflow_epoch_latency_seconds_sum"), 0.006);
+        assert_eq!(value(&text, "cimflow_log_behind_bytes"), 100.0);
+        assert_eq!(value(&text, "cimflow_spread_upper"), 6.0);
+        assert!(text.contains("# TYPE cimflow_checkpoint_age_seconds gauge"));
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn a_run_has_no_log_or_checkpoint_figures() {
+        let text = Metrics::new(Role::Run).encode();
+        assert!(!text.contains("cimflow_log_behind"));
+        assert!(!text.contains("cimflow_checkpoint_age"));
+        assert!(text.contains("cimflow_memory_peak_bytes"));
+        assert!(text.contains("# TYPE cimflow_epoch_latency_seconds histogram"));
+    }
+}

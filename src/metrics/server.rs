@@ -122,3 +122,60 @@ fn respond(request: tiny_http::Request, metrics: &Metrics) {
     };
     let _ = request.respond(response);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use super::*;
+    use crate::metrics::Role;
+
+    fn get(addr: SocketAddr, path: &str) -> String {
+        let mut s = TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn serves_metrics_and_refuses_a_taken_port() {
+        let metrics = Arc::new(Metrics::new(Role::Run));
+        let server = MetricsServer::start(parse_addr("0").unwrap(), Arc::clone(&metrics)).unwrap();
+        let addr = server.addr();
+        assert!(addr.ip().is_loopback() && addr.port() != 0);
+        let text = get(addr, "/metrics");
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        assert!(text.contains(CONTENT_TYPE) && text.contains("cimflow_epochs_total 0"));
+        assert!(get(addr, "/nothing").starts_with("HTTP/1.1 404"));
+        let taken = MetricsServer::start(addr, metrics)
+            .err()
+            .expect("the port is taken");
+        assert!(matches!(taken, ServeError::Bind { .. }), "{taken}");
+        drop(server);
+        assert!(
+            TcpStream::connect(addr).is_err(),
+            "still listening after the drop"
+        );
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            parse_addr("9184").unwrap(),
+            "127.0.0.1:9184".parse().unwrap()
+        );
+        assert_eq!(
+            parse_addr("0.0.0.0:80").unwrap(),
+            "0.0.0.0:80".parse().unwrap()
+        );
+        assert_eq!(parse_addr("[::1]:80").unwrap(), "[::1]:80".parse().unwrap());
+        assert!(parse_addr("nonsense").is_err());
+        assert!(parse_addr("127.0.0.1:99999").is_err());
+    }
+}

@@ -3,16 +3,15 @@
 //! (see [`page`]).
 //!
 //! `cimflow report DIR` writes it from `DIR/changes.jsonl` ([`write_from_log`]); a run with an
-//! output directory keeps it current as it goes ([`Refresher`]). Either way the file is replaced
-//! atomically (written to `report.html.tmp`, then renamed over), so a browser reloading it sees
-//! the previous page or the new one. It is not fsynced: a crash that loses the latest page loses
-//! nothing that the next refresh (or `cimflow report`) does not write again.
+//! output directory keeps it current as it goes ([`Refresher`], through
+//! [`crate::output::Output::keep_report`]). Either way the file is replaced atomically, as
+//! `recommendations.tsv` is ([`crate::output::durable::write_atomically`]), so a browser reloading
+//! it sees the previous page or the new one.
 
 pub mod history;
 pub mod page;
 pub mod plots;
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -21,7 +20,12 @@ use history::History;
 use page::Page;
 
 use crate::model::Node;
+use crate::output::durable::{FileError, on, write_atomically};
+use crate::output::recommendations;
 use crate::output::{Change, Summary};
+
+/// The page's name in the output directory.
+pub const FILE: &str = "report.html";
 
 /// A run in progress refreshes its page at most this often; a page that takes a few
 /// milliseconds to draw then costs a run well under 1% of its time, however short its epochs.
@@ -38,22 +42,20 @@ pub struct Written {
 
 /// Writes `dir/report.html` from `dir/changes.jsonl` (and the current recommendations from
 /// `dir/recommendations.tsv` when it is there, else from the change log).
-pub fn write_from_log(dir: &Path, epsilon: f64) -> io::Result<Written> {
+pub fn write_from_log(dir: &Path, epsilon: f64) -> Result<Written, FileError> {
     let log = dir.join("changes.jsonl");
     if !log.exists() {
-        return Err(io::Error::new(
+        let missing = io::Error::new(
             io::ErrorKind::NotFound,
-            format!(
-                "{}: no change log (was it a run with --output?)",
-                log.display()
-            ),
-        ));
+            "no change log here (was it a run with --output?)",
+        );
+        return Err(on(&log)(missing));
     }
-    let history = History::read(&log)?;
-    let current = match read_recommendations(&dir.join("recommendations.tsv")) {
-        Some(current) => current,
-        None => replayed(&history),
-    };
+    let history = History::read(&log).map_err(on(&log))?;
+    // The current set with its current gains, unless the file is missing or unreadable: the
+    // change log alone still gives a page.
+    let current = recommendations::read_with_gains(&dir.join(recommendations::FILE))
+        .unwrap_or_else(|_| replayed(&history));
     let html = page::render(
         &history,
         &Page {
@@ -84,8 +86,9 @@ pub struct Refresher {
 
 impl Refresher {
     /// Starts from what `dir/changes.jsonl` holds already (a resumed follower's earlier epochs).
-    pub fn open(dir: &Path, epsilon: f64) -> io::Result<Refresher> {
-        let history = History::read(&dir.join("changes.jsonl"))?;
+    pub fn open(dir: &Path, epsilon: f64) -> Result<Refresher, FileError> {
+        let log = dir.join("changes.jsonl");
+        let history = History::read(&log).map_err(on(&log))?;
         let current = replayed(&history);
         Ok(Refresher {
             dir: dir.to_path_buf(),
@@ -104,7 +107,7 @@ impl Refresher {
         changes: &[Change],
         summary: &Summary,
         current: &[(Node, Node, f64)],
-    ) -> io::Result<()> {
+    ) -> Result<(), FileError> {
         self.history.push_epoch(epoch, changes, summary);
         self.current.clear();
         self.current.extend_from_slice(current);
@@ -115,15 +118,23 @@ impl Refresher {
         Ok(())
     }
 
+    /// Draws the page if an epoch came since it was last drawn and [`REFRESH`] has passed.
+    pub fn idle(&mut self) -> Result<(), FileError> {
+        if self.dirty && self.drawn.is_none_or(|t| t.elapsed() >= REFRESH) {
+            self.draw()?;
+        }
+        Ok(())
+    }
+
     /// Draws the page if an epoch came since it was last drawn.
-    pub fn flush(&mut self) -> io::Result<()> {
+    pub fn flush(&mut self) -> Result<(), FileError> {
         if self.dirty {
             self.draw()?;
         }
         Ok(())
     }
 
-    fn draw(&mut self) -> io::Result<()> {
+    fn draw(&mut self) -> Result<(), FileError> {
         let html = page::render(
             &self.history,
             &Page {
@@ -149,27 +160,7 @@ fn replayed(history: &History) -> Vec<(Node, Node, f64)> {
         .collect()
 }
 
-/// `recommendations.tsv` as `crate::output` writes it; `None` when it is missing or is not one.
-fn read_recommendations(path: &Path) -> Option<Vec<(Node, Node, f64)>> {
-    let text = fs::read_to_string(path).ok()?;
-    let mut lines = text.lines();
-    if lines.next()? != "adopter\tfriend\tgain" {
-        return None;
-    }
-    lines
-        .map(|l| {
-            let mut cols = l.split('\t');
-            let a = cols.next()?.parse().ok()?;
-            let f = cols.next()?.parse().ok()?;
-            let g = cols.next()?.parse().ok()?;
-            Some((a, f, g))
-        })
-        .collect()
-}
-
 /// Replaces `dir/report.html` with `html`, atomically.
-fn replace(dir: &Path, html: &str) -> io::Result<()> {
-    let tmp = dir.join("report.html.tmp");
-    fs::write(&tmp, html)?;
-    fs::rename(&tmp, dir.join("report.html"))
+fn replace(dir: &Path, html: &str) -> Result<(), FileError> {
+    write_atomically(&dir.join(FILE), html.as_bytes())
 }

@@ -68,7 +68,7 @@ pub fn render(history: &History, page: &Page<'_>) -> String {
 const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222;max-width:880px}\
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.5em}figure{margin:0.6em 0}\
 table{border-collapse:collapse;font-size:0.9em}td,th{border:1px solid #ccc;padding:2px 8px;\
-text-align:left;vertical-align:top}td.n{text-align:right}.facts td{border:none;padding:1px 12px 1px 0}\
+text-align:left;vertical-align:top}td.n{text-align:right}.facts td{border:none;padding:1px 12px 1px 0}.facts td:first-child{white-space:nowrap}\
 .warn{color:#a40}";
 
 fn overview(html: &mut String, h: &History, page: &Page<'_>) {

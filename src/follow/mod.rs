@@ -306,8 +306,7 @@ impl<E: Engine> Follower<'_, E> {
                         self.out.idle();
                         std::thread::sleep(poll);
                     }
-                    let lag = self.tail.lag();
-                    self.count(|m| m.behind(lag));
+                    self.count(|m| m.behind(self.tail.lag()));
                     self.status_line();
                 }
             }
@@ -367,8 +366,7 @@ impl<E: Engine> Follower<'_, E> {
         self.record(position)?;
         self.logged.clear();
         self.report.busy = self.started.elapsed();
-        let lag = self.tail.lag();
-        self.count(|m| m.behind(lag));
+        self.count(|m| m.behind(self.tail.lag()));
         self.status_line();
         Ok(())
     }

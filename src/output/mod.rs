@@ -11,8 +11,9 @@
 //!   atomically through [`durable`]. The directory is written before stdout, so a run that stops
 //!   on a closed stdout leaves it complete up to the last epoch.
 //! - `DIR/report.html` ([`crate::report`]), when the caller asks for it with
-//!   [`Output::keep_report`]: the report page, redrawn after an epoch at most once a second, when
-//!   the follower is idle, and when the output is dropped.
+//!   [`Output::keep_report`]: the report page, redrawn after an epoch at most once a second (less
+//!   often when drawing takes long, see [`crate::report::REFRESH`]), when the follower is idle,
+//!   and when the output is dropped; replaced atomically too, but not fsynced.
 //! - Every emitted epoch is also counted in the metrics given to [`Output::with_metrics`].
 //! - A closed stdout (`cimflow run ... | head`) is [`OutputError::Closed`]: the caller stops
 //!   quietly with exit status 0.

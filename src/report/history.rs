@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::model::Node;
 use crate::output::{Change, Summary};
 
-/// At most this many epochs are kept (about 10 MB); past that the older half is dropped, so that
+/// At most this many epochs are kept (about 14 MB); past that the older half is dropped, so that
 /// a follower running for months holds a bounded history. The charts are thinned to far fewer
 /// points anyway; the change log keeps everything.
 pub const MAX_EPOCHS: usize = 100_000;
@@ -272,6 +272,39 @@ mod tests {
         assert_eq!(h.unreadable, 1);
         // The withdrawal before the cut counts.
         assert!(!h.current.contains_key(&(1, 4)));
+    }
+
+    #[test]
+    fn a_long_history_keeps_its_latest_epochs() {
+        let mut h = History::default();
+        let summary = Summary {
+            time: None,
+            events: 1,
+            skipped: 0,
+            noops: 0,
+            absent: 0,
+            self_loops: 0,
+            nodes: 2,
+            adopters: 1,
+            selected: 0,
+            level: 0,
+            theta: 1,
+            theta2: 1,
+            spread: 1.0,
+            lower: 1.0,
+            upper: 1.0,
+            ratio: 1.0,
+            certified: true,
+            latency_ms: 0.0,
+        };
+        for epoch in 0..=MAX_EPOCHS as u64 {
+            h.push_epoch(epoch, &[], &summary);
+        }
+        assert!(h.points.len() <= MAX_EPOCHS);
+        assert_eq!(h.points.len() as u64 + h.dropped, MAX_EPOCHS as u64 + 1);
+        assert_eq!(h.points.last().unwrap().epoch, MAX_EPOCHS as u64);
+        assert_eq!(h.points[0].epoch, h.dropped);
+        assert_eq!(h.earlier_runs, 0);
     }
 
     #[test]

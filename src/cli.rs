@@ -242,7 +242,12 @@ fn check_epsilon(epsilon: f64) -> Result<(), String> {
 }
 
 fn parse_metrics_addr(s: &str) -> Result<SocketAddr, String> {
-    crate::metrics::server::parse_addr(s).map_err(|e| e.to_string())
+    use crate::metrics::server::{ServeError, parse_addr};
+    parse_addr(s).map_err(|e| match e {
+        // clap names the flag and the value already.
+        ServeError::Address { problem, .. } => problem,
+        e => e.to_string(),
+    })
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {

@@ -83,6 +83,17 @@ impl Case {
     }
 }
 
+/// A child process that is killed if the test ends (or fails) while it runs.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Already gone when the test stopped it: nothing to do.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Waits until `done` holds, or fails showing `child`'s stderr (in `err`).
 fn wait_for(child: &mut Child, err: &Path, what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -156,19 +167,22 @@ fn follow_metrics_equal_the_summaries_and_survive_bad_scrapes() {
         .unwrap()
         .lines()
         .count();
-    let mut child = cimflow()
-        .arg("follow")
-        .arg(case.path("events.log"))
-        .args(case.common())
-        .args(["--idle", "50ms", "--metrics", "127.0.0.1:0"])
-        .args(["--state", case.path("state").to_str().unwrap()])
-        .args(["--output", case.path("out").to_str().unwrap()])
-        .stdout(File::create(&out).unwrap())
-        .stderr(File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
+    let mut running = Running(
+        cimflow()
+            .arg("follow")
+            .arg(case.path("events.log"))
+            .args(case.common())
+            .args(["--idle", "50ms", "--metrics", "127.0.0.1:0"])
+            .args(["--state", case.path("state").to_str().unwrap()])
+            .args(["--output", case.path("out").to_str().unwrap()])
+            .stdout(File::create(&out).unwrap())
+            .stderr(File::create(&err).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut running.0;
     let mut addr = None;
-    wait_for(&mut child, &err, "the metrics address", || {
+    wait_for(child, &err, "the metrics address", || {
         addr = announced(&err);
         addr.is_some()
     });
@@ -181,7 +195,7 @@ fn follow_metrics_equal_the_summaries_and_survive_bad_scrapes() {
             .map(|s| s["events"].as_u64().unwrap())
             .sum()
     };
-    wait_for(&mut child, &err, "every event in an epoch", || {
+    wait_for(child, &err, "every event in an epoch", || {
         applied(&fs::read_to_string(&out).unwrap()) == lines as u64 - 6
     });
     // Scrapers that go away mid-request, or send nonsense, change nothing.
@@ -266,7 +280,7 @@ fn follow_metrics_equal_the_summaries_and_survive_bad_scrapes() {
         .unwrap()
         .write_all(more.as_bytes())
         .unwrap();
-    wait_for(&mut child, &err, "the appended events", || {
+    wait_for(child, &err, "the appended events", || {
         applied(&fs::read_to_string(&out).unwrap()) == lines as u64 - 6 + 30
     });
     let epochs = summaries(&fs::read_to_string(&out).unwrap()).len() as f64;

@@ -12,6 +12,7 @@ use crate::model::Node;
 
 /// An open output directory.
 pub struct Dir {
+    path: PathBuf,
     log: File,
     log_path: PathBuf,
     recs: PathBuf,
@@ -24,10 +25,16 @@ impl Dir {
         let log_path = path.join("changes.jsonl");
         let log = open_whole_lines(&log_path).map_err(on(&log_path))?;
         Ok(Dir {
+            path: path.to_path_buf(),
             log,
             log_path,
             recs: path.join(recommendations::FILE),
         })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Appends one epoch's records to the change log.

@@ -14,7 +14,7 @@ use cimflow::engine::EngineKind;
 use cimflow::evaluate;
 use cimflow::exit::{Exit, classify};
 use cimflow::follow::{FollowConfig, Report};
-use cimflow::input::{Diagnostics, read_events, read_initial};
+use cimflow::input::{Diagnostics, InitialEvents, read_events, read_initial_lazily};
 use cimflow::job::workers::{AnySession, with_session};
 use cimflow::job::{JobConfig, JobError, Loaded, run_epochs_from};
 use cimflow::metrics::server::MetricsServer;
@@ -53,19 +53,23 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let cluster = args.job.cluster.clone();
     let launch = cluster.launch()?;
     // Process 0 alone reads the input and writes the results (see `cimflow::cluster`).
-    let loaded = if cluster.is_first() {
+    let (initial, loaded) = if cluster.is_first() {
         load(&args)?
     } else {
         eprintln!(
             "cimflow: {}: results are written by process 0",
             cluster.describe()
         );
-        Loaded::default()
+        let none = InitialEvents {
+            len: 0,
+            events: Box::new(std::iter::empty()),
+        };
+        (none, Loaded::default())
     };
     let data = move_stdout_aside(&cluster)?;
     let cfg = args.job.config();
     let (format, dir) = (args.job.format, args.job.output.clone());
-    let total = (loaded.initial.len() + loaded.events.len()) as u64;
+    let total = (initial.len + loaded.events.len()) as u64;
     if cluster.is_first() {
         cimflow::progress::start("run", total);
     }
@@ -85,11 +89,11 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let kind = EngineKind::of(args.method, args.job.oracle);
     // Epoch 0's events are handed over, not lent, so that they are freed once applied.
-    let mut loaded = loaded;
-    let initial = Arc::new(std::sync::Mutex::new(std::mem::take(&mut loaded.initial)));
+    let initial = Arc::new(std::sync::Mutex::new(Some(initial.events)));
     let loaded = Arc::new(loaded);
     let ran = drive(&cluster, kind, launch, cfg, move |session| {
-        let initial = std::mem::take(&mut *initial.lock().expect("not poisoned"));
+        let initial = initial.lock().expect("not poisoned").take();
+        let initial = initial.expect("the session runs once");
         run_epochs_from(session, initial, &loaded, &mut open()?)
     });
     let Some(stats) = ran? else {
@@ -115,9 +119,10 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 /// Reads the graph, the adopters and the event log.
-fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
+/// Reads the graph, the adopters and the event log: epoch 0's events apart, still compact.
+fn load(args: &RunArgs) -> anyhow::Result<(InitialEvents, Loaded)> {
     let mut diag = Diagnostics::new(args.job.strict);
-    let initial = read_initial(&args.input.spec(), &mut diag)?;
+    let initial = read_initial_lazily(&args.input.spec(), &mut diag)?;
     let events = match &args.events {
         Some(path) if args.method != Method::Cimflow => {
             eprintln!(
@@ -132,14 +137,15 @@ fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
     };
     eprintln!(
         "cimflow: read {} graph and adopter lines, {} events",
-        initial.len(),
+        initial.len,
         events.len()
     );
-    Ok(Loaded {
-        initial,
+    let loaded = Loaded {
+        initial: Vec::new(),
         events,
         skipped: diag.skipped,
-    })
+    };
+    Ok((initial, loaded))
 }
 
 fn follow(args: FollowArgs) -> anyhow::Result<()> {

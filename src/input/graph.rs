@@ -9,6 +9,7 @@ use std::path::Path;
 use super::diagnostics::{Diagnostics, InputError};
 use super::lines::{digits, fields, for_each_line, need, node};
 use super::{Event, EventKind, Op};
+use crate::model::Node;
 
 /// Reads an edge list: each line `u v` is a `Friendship` when `undirected`, else an `Arc`. With
 /// `weights`, a positive third column N also gives `Interaction(u, v, N)` (and `(v, u, N)` when
@@ -21,20 +22,49 @@ pub fn read_graph(
 ) -> Result<Vec<Event>, InputError> {
     let mut events = Vec::new();
     for_each_line(path, diag, |_, line| {
-        graph_line(line, undirected, weights, &mut events)
+        if let Some((u, v, count)) = graph_line(line, weights)? {
+            events.extend(edge_events(u, v, count, undirected));
+        }
+        Ok(())
     })?;
     Ok(events)
 }
 
-/// Appends the events of one line, only once the whole line has parsed.
-fn graph_line(
-    line: &str,
-    undirected: bool,
-    weights: bool,
-    out: &mut Vec<Event>,
-) -> Result<(), String> {
+/// Reads an edge list without weights as its pairs `(u, v)`, 16 bytes a line instead of an
+/// event's 64: what [`read_graph`] would give is [`edge_events`] of each. For the initial graph
+/// of a run, where the list is the largest thing read.
+pub fn read_edges(path: &Path, diag: &mut Diagnostics) -> Result<Vec<(Node, Node)>, InputError> {
+    let mut edges = Vec::new();
+    for_each_line(path, diag, |_, line| {
+        if let Some((u, v, _)) = graph_line(line, false)? {
+            edges.push((u, v));
+        }
+        Ok(())
+    })?;
+    Ok(edges)
+}
+
+/// The events of one edge `u v` with interaction count `count` (0: none).
+pub fn edge_events(u: Node, v: Node, count: u64, undirected: bool) -> impl Iterator<Item = Event> {
+    let add = |kind| Event {
+        time: None,
+        op: Op::Add,
+        kind,
+    };
+    let edge = add(if undirected {
+        EventKind::Friendship(u, v)
+    } else {
+        EventKind::Arc(u, v, None)
+    });
+    let forward = (count > 0).then(|| add(EventKind::Interaction(u, v, count)));
+    let backward = (count > 0 && undirected).then(|| add(EventKind::Interaction(v, u, count)));
+    std::iter::once(edge).chain(forward).chain(backward)
+}
+
+/// One line: `(u, v, count)`, or `None` for a blank or comment line; only a whole line parses.
+fn graph_line(line: &str, weights: bool) -> Result<Option<(Node, Node, u64)>, String> {
     let mut f = fields(line, true);
-    let Some(u) = f.next() else { return Ok(()) };
+    let Some(u) = f.next() else { return Ok(None) };
     let u = node(u)?;
     let v = node(need(&mut f, "node V")?)?;
     let count = match f.next() {
@@ -43,21 +73,5 @@ fn graph_line(
         }
         _ => 0,
     };
-    let add = |kind| Event {
-        time: None,
-        op: Op::Add,
-        kind,
-    };
-    out.push(add(if undirected {
-        EventKind::Friendship(u, v)
-    } else {
-        EventKind::Arc(u, v, None)
-    }));
-    if count > 0 {
-        out.push(add(EventKind::Interaction(u, v, count)));
-        if undirected {
-            out.push(add(EventKind::Interaction(v, u, count)));
-        }
-    }
-    Ok(())
+    Ok(Some((u, v, count)))
 }

@@ -20,7 +20,7 @@ pub use diagnostics::{Diagnostics, InputError, LineError};
 pub use events::{
     EventFormat, EventLines, detect_format, parse_event, parse_temporal, read_events,
 };
-pub use graph::read_graph;
+pub use graph::{read_edges, read_graph};
 
 /// Adding or taking back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,19 +71,54 @@ pub struct InputSpec {
     pub adopter_set: Option<usize>,
 }
 
+/// Epoch 0's events, read but not yet expanded: an edge list without weights is kept as its pairs
+/// (16 bytes a line rather than an event's 64), and turned into events as they are applied.
+pub struct InitialEvents {
+    /// How many events `events` yields.
+    pub len: usize,
+    /// The graph's events, then one `+ a` (with the default capacity) per adopter.
+    pub events: Box<dyn Iterator<Item = Event> + Send>,
+}
+
 /// Reads epoch 0: the graph's events, then one `+ a` (with the default capacity) per adopter.
 pub fn read_initial(spec: &InputSpec, diag: &mut Diagnostics) -> Result<Vec<Event>, InputError> {
-    let mut events = match &spec.graph {
-        Some(path) => read_graph(path, spec.undirected, spec.weights, diag)?,
+    Ok(read_initial_lazily(spec, diag)?.events.collect())
+}
+
+/// [`read_initial`], with the events made as they are taken.
+pub fn read_initial_lazily(
+    spec: &InputSpec,
+    diag: &mut Diagnostics,
+) -> Result<InitialEvents, InputError> {
+    let (len, graph): (usize, Box<dyn Iterator<Item = Event> + Send>) = match &spec.graph {
+        Some(path) if !spec.weights => {
+            let edges = read_edges(path, diag)?;
+            let undirected = spec.undirected;
+            // Without a count, an edge is one event.
+            let len = edges.len();
+            let events = edges
+                .into_iter()
+                .flat_map(move |(u, v)| graph::edge_events(u, v, 0, undirected));
+            (len, Box::new(events))
+        }
+        Some(path) => {
+            let events = read_graph(path, spec.undirected, spec.weights, diag)?;
+            (events.len(), Box::new(events.into_iter()))
+        }
+        None => (0, Box::new(std::iter::empty())),
+    };
+    let adopters = match &spec.adopters {
+        Some(path) => read_adopters(path, spec.adopter_set, diag)?,
         None => Vec::new(),
     };
-    if let Some(path) = &spec.adopters {
-        let adopters = read_adopters(path, spec.adopter_set, diag)?;
-        events.extend(adopters.into_iter().map(|a| Event {
-            time: None,
-            op: Op::Add,
-            kind: EventKind::Adopter(a, None),
-        }));
-    }
-    Ok(events)
+    let len = len + adopters.len();
+    let adopters = adopters.into_iter().map(|a| Event {
+        time: None,
+        op: Op::Add,
+        kind: EventKind::Adopter(a, None),
+    });
+    Ok(InitialEvents {
+        len,
+        events: Box::new(graph.chain(adopters)),
+    })
 }

@@ -332,6 +332,11 @@ impl State {
         c
     }
 
+    /// The capacity of adopters that were given none.
+    pub fn default_k(&self) -> u32 {
+        self.default_k
+    }
+
     /// The probability model the facts are projected for.
     pub fn model(&self) -> Model {
         self.model

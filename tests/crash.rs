@@ -197,6 +197,9 @@ fn the_recommendation_set_is_never_half_written() {
     );
 }
 
+/// What must come after a call, before any other write.
+type Need<'a> = Box<dyn Fn(&Call) -> bool + 'a>;
+
 /// One system call of an `strace -f -y` trace that touches a file.
 #[derive(Debug)]
 struct Call {
@@ -347,7 +350,7 @@ fn the_fsync_protocol_holds_at_every_step() {
             );
         }
         // What must follow before the next write of any file.
-        let need: Option<Box<dyn Fn(&Call) -> bool>> = if is_write(c) && name == "journal.jsonl" {
+        let need: Option<Need> = if is_write(c) && name == "journal.jsonl" {
             journal_appends += 1;
             Some(Box::new(|n: &Call| {
                 n.name.contains("sync") && file(n) == "journal.jsonl"

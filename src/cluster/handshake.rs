@@ -165,14 +165,13 @@ fn lead(
             )));
         }
         if differs.is_none() {
-            differs = first_difference(terms, &hello.terms).map(|(flag, first, other)| {
-                Difference {
+            differs =
+                first_difference(terms, &hello.terms).map(|(flag, first, other)| Difference {
                     process: hello.process,
                     flag,
                     first,
                     other,
-                }
-            });
+                });
         }
         peers[hello.process] = Some(stream);
         heard += 1;
@@ -284,7 +283,10 @@ fn follow(
     stream
         .write_all(&line)
         .map_err(|e| protocol(e.to_string()))?;
-    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)));
+    let left = deadline.map(|d| {
+        d.saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+    });
     stream
         .set_read_timeout(left)
         .map_err(|e| protocol(e.to_string()))?;
@@ -298,8 +300,8 @@ fn follow(
         }
         Err(e) => return Err(protocol(e.to_string())),
     }
-    let verdict: Verdict =
-        serde_json::from_slice(&reply).map_err(|_| protocol("the answer is not cimflow's".into()))?;
+    let verdict: Verdict = serde_json::from_slice(&reply)
+        .map_err(|_| protocol("the answer is not cimflow's".into()))?;
     match verdict.differs {
         Some(d) => Err(HandshakeError::Differs(d)),
         None => Ok(stream),
@@ -353,10 +355,7 @@ mod tests {
     use super::*;
 
     fn terms(seed: &str) -> Vec<(String, String)> {
-        vec![
-            ("-w".into(), "2".into()),
-            ("--seed".into(), seed.into()),
-        ]
+        vec![("-w".into(), "2".into()), ("--seed".into(), seed.into())]
     }
 
     fn free_address() -> String {
@@ -384,7 +383,9 @@ mod tests {
             if !ok {
                 let message = results[0].as_ref().unwrap_err().to_string();
                 assert!(
-                    message.contains("process 2 was started with --seed 2 and process 0 with --seed 1"),
+                    message.contains(
+                        "process 2 was started with --seed 2 and process 0 with --seed 1"
+                    ),
                     "{message}"
                 );
             }

@@ -23,6 +23,7 @@
 //! function of the input alone, SPEC §3). `docs/CLUSTER.md` is the user's guide.
 
 pub mod args;
+pub mod handshake;
 pub mod launch;
 pub mod stdout;
 

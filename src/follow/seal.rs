@@ -39,7 +39,9 @@ pub fn unseal(version: Option<u32>, record: &[u8]) -> Result<&[u8], String> {
         if v != u64::from(want) {
             return Err(format!("layout version {v}, not {want}"));
         }
-        rest = after.strip_prefix(b",").ok_or("malformed after the version")?;
+        rest = after
+            .strip_prefix(b",")
+            .ok_or("malformed after the version")?;
     }
     rest = rest
         .strip_prefix(b"\"crc32\":")
@@ -91,7 +93,11 @@ mod tests {
                 }
             }
         }
-        assert!(unseal(Some(3), &seal(Some(2), body)).unwrap_err().contains("version 2"));
+        assert!(
+            unseal(Some(3), &seal(Some(2), body))
+                .unwrap_err()
+                .contains("version 2")
+        );
         assert!(unseal(None, body).is_err());
     }
 

@@ -46,6 +46,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     sync_dir(dir).map_err(on(dir))
 }
 
+/// Takes the advisory lock on `path` (creating the file), held while the returned file stays
+/// open, so until the process ends, however it ends. `Ok(None)`: another process holds it.
+pub fn try_lock(path: &Path) -> Result<Option<File>, FileError> {
+    let file = File::create(path).map_err(on(path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(on(path)(e)),
+    }
+}
+
 /// Cuts `file` (at `path`) to `len` bytes and makes the cut durable.
 pub fn truncate(file: &File, path: &Path, len: u64) -> Result<(), FileError> {
     file.set_len(len)

@@ -293,6 +293,18 @@ impl Follower {
         }
     }
 
+    /// Waits until the process ends; fails the test if `wrong` holds first.
+    pub fn wait_for_exit_or(&mut self, what: &str, mut wrong: impl FnMut(&Follower) -> bool) {
+        let start = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            if wrong(self) || start.elapsed() > PATIENCE {
+                let _ = self.child.kill();
+                panic!("no {what}:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Waits until `file` shows `n` summaries.
     pub fn wait_for_epochs(&mut self, file: &Path, n: usize) {
         self.wait_for(&format!("{n} epochs"), |_| {

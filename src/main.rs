@@ -12,7 +12,7 @@ use cimflow::cli::{Cli, Command, EvaluateArgs, FollowArgs, RunArgs};
 use cimflow::cluster::{ClusterArgs, DataOut, Launch, quiet_connection_panics, take_stdout};
 use cimflow::engine::EngineKind;
 use cimflow::evaluate;
-use cimflow::exit::{Exit, classify};
+use cimflow::exit::{Exit, classify, message};
 use cimflow::follow::{FollowConfig, Report};
 use cimflow::input::{Diagnostics, read_events, read_initial};
 use cimflow::job::workers::{AnySession, with_session};
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             let exit = classify(&e);
             // A reader that went away (`| head`) is not an error worth a message.
             if exit != Exit::Closed {
-                eprintln!("cimflow: {e:#}");
+                eprintln!("cimflow: {}", message(&e));
             }
             exit.code()
         }

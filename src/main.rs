@@ -47,7 +47,11 @@ fn main() -> ExitCode {
 fn run(args: RunArgs) -> anyhow::Result<()> {
     args.validate().map_err(anyhow::Error::msg)?;
     let cluster = args.job.cluster.clone();
-    let launch = cluster.launch()?;
+    let mut launch = cluster.launch()?;
+    launch.terms.extend(cimflow::cluster::handshake::job_terms(
+        "run",
+        &args.job.config(),
+    ));
     // Process 0 alone reads the input and writes the results (see `cimflow::cluster`).
     let loaded = if cluster.is_first() {
         load(&args)?
@@ -154,7 +158,10 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         status_every: Duration::from_secs(5),
     };
     let kind = EngineKind::of(Method::Cimflow, args.job.oracle);
-    let launch = cluster.launch()?;
+    let mut launch = cluster.launch()?;
+    launch
+        .terms
+        .extend(cimflow::cluster::handshake::job_terms("follow", &cfg));
     let ran = drive(cluster, kind, launch, cfg, move |session| {
         Ok(cimflow::follow::follow(session, &fcfg, &stop))
     });

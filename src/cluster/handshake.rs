@@ -24,6 +24,28 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+/// The settings of a job that every process of a cluster must share, for `command` (`run`,
+/// `follow`): all that the dataflow's results depend on.
+pub fn job_terms(command: &str, cfg: &crate::job::JobConfig) -> Vec<(String, String)> {
+    let p = &cfg.params;
+    [
+        ("command", command.to_string()),
+        ("--model", format!("{:?}", cfg.model)),
+        ("-k", cfg.k.to_string()),
+        ("--epsilon", p.epsilon.to_string()),
+        ("--delta", format!("{:?}", p.delta)),
+        ("--seed", p.seed.to_string()),
+        ("--batch", cfg.batch.to_string()),
+        ("--every", format!("{:?}", cfg.every)),
+        ("--window", format!("{:?}", cfg.window)),
+        ("--verify", cfg.verify.to_string()),
+        ("version", env!("CARGO_PKG_VERSION").to_string()),
+    ]
+    .into_iter()
+    .map(|(f, v)| (f.to_string(), v))
+    .collect()
+}
+
 /// What one process sends process 0.
 #[derive(Serialize, Deserialize)]
 struct Hello {
@@ -70,8 +92,9 @@ pub enum HandshakeError {
     Differs(Difference),
     /// Not every process answered in time.
     #[error(
-        "{what} within {} s (--connect-timeout); check that every process is running, with the \
-         same -n and hostfile, and that nothing else listens on {address}",
+        "the processes did not all connect within {} s (--connect-timeout): {what}; check that \
+         every process is running, with the same -n and hostfile, and that nothing else listens \
+         on {address}",
         .timeout.as_secs()
     )]
     Timeout {

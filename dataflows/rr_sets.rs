@@ -34,7 +34,7 @@ use timely::dataflow::operators::vec::Broadcast;
 
 use super::Time;
 use super::reverse_graph::{GraphChange, ReverseGraph};
-use crate::model::{ArcFact, Model, Node, Sample};
+use crate::model::{ArcFact, Model, Node, Sample, is_live};
 
 /// `(v, s)`: node `v` is in the RR set of sample `s`.
 pub fn reverse_reachable<'s>(
@@ -240,7 +240,10 @@ impl SampleIndex {
             let coins = s.coins(self.seed);
             for &(u, before, after) in moved {
                 let c = coins.coin(u, v);
-                match (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t)) {
+                match (
+                    before.is_some_and(|t| is_live(c, t)),
+                    after.is_some_and(|t| is_live(c, t)),
+                ) {
                     (true, false) if tree.get(&u) == Some(&v) => {
                         dirty.insert(*s);
                         break;
@@ -337,7 +340,7 @@ impl SampleIndex {
         let coins = s.coins(self.seed);
         while let Some(v) = stack.pop() {
             for (u, thr) in self.graph.live_in_arcs(v) {
-                if !tree.contains_key(&u) && coins.coin(u, v) < thr {
+                if !tree.contains_key(&u) && coins.live(u, v, thr) {
                     tree.insert(u, v);
                     stack.push(u);
                     added.push(u);

@@ -63,6 +63,24 @@ pub struct Counters {
     pub self_loops: u64,
 }
 
+/// What the events established of one directed pair, as they said it: no model applied. For
+/// yardsticks that derive probabilities on their own ([`crate::evaluate`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pair {
+    /// The tail u.
+    pub tail: Node,
+    /// The head v.
+    pub head: Node,
+    /// Part of a friendship (`f` events).
+    pub friend: bool,
+    /// Added as a directed arc (`e` events).
+    pub directed: bool,
+    /// The probability an `e` event gave.
+    pub explicit: Option<f64>,
+    /// Interactions u → v not taken back.
+    pub interactions: u64,
+}
+
 /// An arc `(u, v)` with what the dataflow sees of it.
 pub type Arc = ((Node, Node), ArcFact);
 
@@ -297,6 +315,18 @@ impl State {
         self.arcs
             .iter()
             .filter_map(move |(&arc, s)| s.fact(model).map(|f| (arc, f)))
+    }
+
+    /// Every pair with an arc, as the events established it, in no particular order.
+    pub fn pairs(&self) -> impl Iterator<Item = Pair> + '_ {
+        self.arcs.iter().map(|(&(tail, head), s)| Pair {
+            tail,
+            head,
+            friend: s.friend,
+            directed: s.directed,
+            explicit: s.explicit,
+            interactions: s.interactions,
+        })
     }
 
     /// Every arc `(u, v)` with its threshold under the model, sorted by head, then tail: the one

@@ -492,6 +492,53 @@ mod tests {
         assert_eq!(s.node_count(), 0);
     }
 
+    /// Every counter, for every kind of event: what changes something is `applied`, adding what
+    /// is there a `noop`, removing what is not there `absent`, a self-loop `self_loops`.
+    #[test]
+    fn every_counter_for_every_kind() {
+        use EventKind::*;
+        let mut s = State::new(Model::Wc, 2);
+        let mut want = Counters::default();
+        let mut step = |s: &mut State, op, kind, changed: bool, counter: fn(&mut Counters)| {
+            assert_eq!(s.apply(&ev(op, kind)), changed, "{op:?} {kind:?}");
+            counter(&mut want);
+            assert_eq!(s.counters(), want, "{op:?} {kind:?}");
+        };
+        let applied: fn(&mut Counters) = |c| c.applied += 1;
+        let noop: fn(&mut Counters) = |c| c.noops += 1;
+        let absent: fn(&mut Counters) = |c| c.absent += 1;
+        let looped: fn(&mut Counters) = |c| c.self_loops += 1;
+        step(&mut s, Op::Add, Friendship(1, 2), true, applied);
+        step(&mut s, Op::Add, Friendship(2, 1), false, noop);
+        // `- e` on a pair that is only a friendship: no directed arc to remove.
+        step(&mut s, Op::Remove, Arc(1, 2, None), false, absent);
+        step(&mut s, Op::Add, Arc(1, 2, Some(0.5)), true, applied);
+        step(&mut s, Op::Add, Arc(1, 2, None), false, noop);
+        step(&mut s, Op::Add, Arc(1, 2, Some(0.25)), true, applied);
+        step(&mut s, Op::Remove, Arc(1, 2, None), true, applied);
+        step(&mut s, Op::Remove, Arc(1, 2, None), false, absent);
+        step(&mut s, Op::Remove, Friendship(1, 3), false, absent);
+        step(&mut s, Op::Add, Interaction(3, 1, 2), true, applied);
+        step(&mut s, Op::Remove, Interaction(3, 1, 1), true, applied);
+        // Taking back more than there is: applied (the count empties) and reported absent.
+        step(&mut s, Op::Remove, Interaction(3, 1, 5), true, |c| {
+            c.applied += 1;
+            c.absent += 1;
+        });
+        step(&mut s, Op::Remove, Interaction(3, 1, 1), false, absent);
+        step(&mut s, Op::Add, Adopter(1, None), true, applied);
+        step(&mut s, Op::Add, Adopter(1, Some(2)), false, noop);
+        step(&mut s, Op::Add, Adopter(1, Some(3)), true, applied);
+        step(&mut s, Op::Remove, Adopter(1, None), true, applied);
+        step(&mut s, Op::Remove, Adopter(1, None), false, absent);
+        for kind in [Friendship(5, 5), Arc(5, 5, None), Interaction(5, 5, 1)] {
+            step(&mut s, Op::Add, kind, false, looped);
+            step(&mut s, Op::Remove, kind, false, looped);
+        }
+        step(&mut s, Op::Remove, Friendship(2, 1), true, applied);
+        assert_eq!(s.node_count(), 0);
+    }
+
     #[test]
     fn candidates_exclude_adopters() {
         let mut s = State::new(Model::Weighted, 2);

@@ -44,7 +44,7 @@ pub fn arc_probabilities(state: &State) -> Vec<(Node, Node, f64)> {
             (p.tail, p.head, prob)
         })
         .collect();
-    arcs.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    arcs.sort_unstable_by_key(|a| (a.0, a.1));
     arcs
 }
 

@@ -1,39 +1,17 @@
-//! What the selection reads: which samples each candidate covers, and (for checks) how many
-//! samples cover each node.
+//! How many samples cover each node, for the checks that hold the dataflow to the oracle.
 //!
 //! ```text
-//! candidate(c)   :- adopter(a), arc(a, c), not adopter(c).
-//! member(c, s)   :- rr(c, s), candidate(c).
 //! coverage(v, n) :- n = |{s : rr(v, s)}|.
 //! ```
 //!
-//! Only candidates matter to the selection, so only their memberships leave the dataflow.
+//! The selection itself reads only `member(c, s)`, which the RR-set operator reports directly
+//! (it knows the candidates from its replica of the graph): no arrangement of the arcs or of the
+//! RR sets is needed for it. This count is the one arrangement, kept only when checks ask.
 
 use differential_dataflow::VecCollection;
 
 use super::Time;
-use crate::model::{ArcFact, Node, Sample};
-
-/// The nodes that some adopter may invite.
-pub fn candidates<'s>(
-    arcs: VecCollection<'s, Time, ((Node, Node), ArcFact)>,
-    adopters: VecCollection<'s, Time, Node>,
-) -> VecCollection<'s, Time, Node> {
-    arcs.map(|((u, v), _)| (u, v))
-        .semijoin(adopters.clone())
-        .map(|(_, c)| (c, ()))
-        .antijoin(adopters)
-        .map(|(c, ())| c)
-        .distinct()
-}
-
-/// `(c, s)`: candidate `c` is in the RR set of sample `s`.
-pub fn members<'s>(
-    rr: VecCollection<'s, Time, (Node, Sample)>,
-    candidates: VecCollection<'s, Time, Node>,
-) -> VecCollection<'s, Time, (Node, Sample)> {
-    rr.semijoin(candidates)
-}
+use crate::model::{Node, Sample};
 
 /// `(v, n)`: `n` samples' RR sets contain `v`.
 pub fn coverage<'s>(

@@ -4,9 +4,9 @@
 //! arc_p(v, u, thr)  :- arc(u, v, fact), not adopter(u), threshold(fact, stats(v))  (reverse_graph.rs)
 //! rr(v, s)          :- root(s, v), not adopter(v).                           (rr_sets.rs)
 //! rr(u, s)          :- rr(v, s), arc_p(v, u, thr), coin(s, u, v) < thr.
-//! candidate(c)      :- adopter(a), arc(a, c), not adopter(c).               (coverage.rs)
-//! member(c, s)      :- rr(c, s), candidate(c).
-//! coverage(v, n)    :- n = |{s : rr(v, s)}|.
+//! candidate(c)      :- adopter(a), arc(a, c), not adopter(c).               (reverse_graph.rs)
+//! member(c, s)      :- rr(c, s), candidate(c).                               (rr_sets.rs)
+//! coverage(v, n)    :- n = |{s : rr(v, s)}|.                                 (coverage.rs)
 //! ```
 //!
 //! Inputs are sets kept by the caller (cimflow's accepted state: arcs, adopters) and by its engine
@@ -30,6 +30,7 @@ use timely::dataflow::operators::Exchange;
 use timely::dataflow::operators::probe::Handle as ProbeHandle;
 
 use crate::model::{ArcFact, Model, Node, Sample};
+use rr_sets::Membership;
 
 /// Logical time: one tick per round of input changes.
 pub type Time = u64;
@@ -69,13 +70,19 @@ pub fn build(
     let (root_input, roots) = scope.new_collection::<Sample, isize>();
 
     let adopter_ids = adopters.map(|(a, _)| a);
-    let rr = rr_sets::reverse_reachable(arcs.clone(), adopter_ids.clone(), roots, model, seed);
-    let candidates = coverage::candidates(arcs, adopter_ids);
-    let members = coverage::members(rr.clone(), candidates);
+    let rr = rr_sets::reverse_reachable(arcs, adopter_ids, roots, model, seed, with_coverage);
+    let members = rr.clone().flat_map(|m| match m {
+        Membership::Candidate(c, s) => Some((c, s)),
+        Membership::Any(..) => None,
+    });
+    let all = rr.flat_map(|m| match m {
+        Membership::Any(v, s) => Some((v, s)),
+        Membership::Candidate(..) => None,
+    });
 
     let probe = ProbeHandle::new();
     let members_out = gather(members, &probe);
-    let coverage_out = with_coverage.then(|| gather(coverage::coverage(rr), &probe));
+    let coverage_out = with_coverage.then(|| gather(coverage::coverage(all), &probe));
     let inputs = Inputs {
         arcs: arc_input,
         adopters: adopter_input,

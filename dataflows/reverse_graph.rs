@@ -1,18 +1,29 @@
-//! Arc probabilities under the chosen model, kept per worker beside the RR sets.
+//! The graph as the RR sets read it: in-arcs by head, kept per worker beside the RR sets.
 //!
 //! ```text
 //! arc_p(v, u, thr) :- arc(u, v, fact), not adopter(u), thr = threshold(model, fact, stats(v)).
 //! stats(v)         :- in-degree and weight total of all of v's in-arcs, adopters' included.
+//! candidate(c)     :- adopter(a), arc(a, c), not adopter(c).
 //! ```
 //!
 //! Under `wc` and `weighted` one arc's arrival moves the probability of every in-arc of its head.
 //! Materialised as a collection of `(v, u, threshold)`, a single new in-arc of a head with in-degree
 //! d would retract and reinsert d records, and every downstream arrangement would pay for them.
-//! Here each worker keeps a replica of the facts (broadcast to all workers) with each head's
-//! [`HeadStats`], and derives a threshold when a search reads the arc, through
-//! [`crate::model::threshold`], the definition the oracle uses too. A new arc is then one record.
+//! Here each worker keeps the facts with each head's [`HeadStats`] and derives a threshold when a
+//! search reads the arc, through [`crate::model::threshold`], the definition the oracle uses too.
+//! A new arc is then one record.
+//!
+//! # Memory
+//!
+//! Nodes get dense `u32` ids on arrival (never reused: a node that leaves keeps its slot, so the
+//! tables grow with the distinct nodes ever seen, not with the events). An in-arc is 8 bytes: its
+//! tail's dense id and its weight; the rare arc whose fact does not fit (an explicit probability,
+//! a weight of 2^31 or more) keeps its fact in a side table. Each arc also costs 8 bytes in its
+//! tail's out-list (head and weight: to find the arcs of a tail that becomes an adopter, and to
+//! re-attach what a dead arc cut off from an RR set), and
+//! each node about 80 bytes (its lists' headers, stats, flags and its id in the id table).
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ArcFact, HeadStats, Model, Node, threshold};
@@ -26,126 +37,278 @@ pub enum GraphChange {
     Adopter(Node),
 }
 
-/// One in-arc of a head.
+/// A dense node id, this worker's own.
+pub type Dense = u32;
+
+/// One in-arc of a head: 8 bytes.
+#[derive(Clone, Copy, Debug)]
 struct InArc {
-    tail: Node,
-    fact: ArcFact,
-    /// The tail is an adopter, so the arc passes nothing (kept here so searches need no lookup).
-    blocked: bool,
+    tail: Dense,
+    /// The weight, or [`SIDE`]: the fact is in the side table.
+    weight: u32,
 }
 
+/// The weight of an in-arc whose fact is kept in the side table.
+const SIDE: u32 = u32::MAX;
+
 /// A replica of the graph: in-arcs by head with their facts, each head's stats, and the adopters.
+#[derive(Default)]
 pub struct ReverseGraph {
-    model: Model,
-    in_arcs: FxHashMap<Node, Vec<InArc>>,
-    heads: FxHashMap<Node, HeadStats>,
-    /// Tail → heads, to find the arcs whose tail becomes or stops being an adopter.
-    out: FxHashMap<Node, FxHashSet<Node>>,
-    adopters: FxHashSet<Node>,
+    model: Option<Model>,
+    ids: FxHashMap<Node, Dense>,
+    /// Dense id → node.
+    nodes: Vec<Node>,
+    in_arcs: Vec<Vec<InArc>>,
+    /// Dense tail → its out-arcs, in no order, each as its head and the weight of the in-arc.
+    out: Vec<Vec<InArc>>,
+    stats: Vec<HeadStats>,
+    adopter: Vec<bool>,
+    /// In-arcs whose tail is an adopter: a non-adopter with some is a candidate.
+    adopter_in: Vec<u32>,
+    /// Facts that do not fit an [`InArc`], by (tail, head).
+    side: FxHashMap<(Dense, Dense), ArcFact>,
 }
 
 impl ReverseGraph {
     /// An empty graph.
     pub fn new(model: Model) -> Self {
         ReverseGraph {
-            model,
-            in_arcs: FxHashMap::default(),
-            heads: FxHashMap::default(),
-            out: FxHashMap::default(),
-            adopters: FxHashSet::default(),
+            model: Some(model),
+            ..ReverseGraph::default()
         }
     }
 
-    /// The heads whose live in-arcs `change` may alter.
-    /// (An iterator, not a vector: at a cold start this runs once for every arc.)
-    pub fn touched(&self, change: &GraphChange) -> impl Iterator<Item = Node> + '_ {
-        let (head, tail) = match *change {
-            GraphChange::Arc(_, v, _) => (Some(v), None),
-            GraphChange::Adopter(a) => (None, Some(a)),
-        };
-        let heads = tail
-            .and_then(|a| self.out.get(&a))
-            .into_iter()
-            .flatten()
-            .copied();
-        head.into_iter().chain(heads)
+    /// The dense id of `v`, if it was ever seen.
+    pub fn id(&self, v: Node) -> Option<Dense> {
+        self.ids.get(&v).copied()
+    }
+
+    /// The node of a dense id.
+    pub fn node(&self, d: Dense) -> Node {
+        self.nodes[d as usize]
+    }
+
+    /// The number of dense ids given out.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether no node was ever seen.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The dense id of `v`, given out on first sight.
+    pub fn intern(&mut self, v: Node) -> Dense {
+        if let Some(&d) = self.ids.get(&v) {
+            return d;
+        }
+        let d = self.nodes.len() as Dense;
+        self.ids.insert(v, d);
+        self.nodes.push(v);
+        self.in_arcs.push(Vec::new());
+        self.out.push(Vec::new());
+        self.stats.push(HeadStats::default());
+        self.adopter.push(false);
+        self.adopter_in.push(0);
+        d
+    }
+
+    /// The heads whose live in-arcs `change` may alter (dense; interned).
+    pub fn touched(&mut self, change: &GraphChange, into: &mut Vec<Dense>) {
+        match *change {
+            GraphChange::Arc(_, v, _) => into.push(self.intern(v)),
+            GraphChange::Adopter(a) => {
+                let a = self.intern(a);
+                into.extend(self.out[a as usize].iter().map(|o| o.tail));
+            }
+        }
+    }
+
+    /// The nodes whose candidate status `change` may alter (dense; interned).
+    pub fn maybe_candidates(&mut self, change: &GraphChange, into: &mut Vec<Dense>) {
+        match *change {
+            GraphChange::Arc(_, v, _) => into.push(self.intern(v)),
+            GraphChange::Adopter(a) => {
+                let a = self.intern(a);
+                into.push(a);
+                into.extend(self.out[a as usize].iter().map(|o| o.tail));
+            }
+        }
     }
 
     /// Applies one change; inputs are sets, so `diff` is ±1 and a removal removes what is there.
     pub fn apply(&mut self, change: GraphChange, diff: isize) {
         match change {
             GraphChange::Arc(u, v, fact) if diff > 0 => {
-                let blocked = self.adopters.contains(&u);
-                self.in_arcs.entry(v).or_default().push(InArc {
-                    tail: u,
-                    fact,
-                    blocked,
-                });
-                self.heads.entry(v).or_default().add(&fact, 1);
-                self.out.entry(u).or_default().insert(v);
+                let (u, v) = (self.intern(u), self.intern(v));
+                let weight = match fact {
+                    ArcFact {
+                        weight,
+                        explicit: None,
+                    } if weight < SIDE as u64 => weight as u32,
+                    _ => {
+                        self.side.insert((u, v), fact);
+                        SIDE
+                    }
+                };
+                self.in_arcs[v as usize].push(InArc { tail: u, weight });
+                self.stats[v as usize].add(&fact, 1);
+                // In an out-list, `tail` holds the head.
+                self.out[u as usize].push(InArc { tail: v, weight });
+                if self.adopter[u as usize] {
+                    self.adopter_in[v as usize] += 1;
+                }
             }
             GraphChange::Arc(u, v, fact) => {
-                let tails = self
-                    .in_arcs
-                    .get_mut(&v)
-                    .expect("a removed arc's head has in-arcs");
+                let (u, v) = (self.intern(u), self.intern(v));
+                let tails = &mut self.in_arcs[v as usize];
                 let at = tails
                     .iter()
                     .position(|a| a.tail == u)
                     .expect("a removed arc is there");
-                tails.swap_remove(at);
-                if tails.is_empty() {
-                    self.in_arcs.remove(&v);
-                    self.heads.remove(&v);
-                } else {
-                    self.heads
-                        .get_mut(&v)
-                        .expect("a head with in-arcs has stats")
-                        .add(&fact, -1);
+                if tails.swap_remove(at).weight == SIDE {
+                    self.side.remove(&(u, v));
                 }
-                let heads = self
-                    .out
-                    .get_mut(&u)
+                self.stats[v as usize].add(&fact, -1);
+                let heads = &mut self.out[u as usize];
+                let at = heads
+                    .iter()
+                    .position(|h| h.tail == v)
                     .expect("a removed arc's tail has out-arcs");
-                heads.remove(&v);
-                if heads.is_empty() {
-                    self.out.remove(&u);
+                heads.swap_remove(at);
+                if self.adopter[u as usize] {
+                    self.adopter_in[v as usize] -= 1;
                 }
+                shrink(&mut self.in_arcs[v as usize]);
+                shrink(&mut self.out[u as usize]);
             }
             GraphChange::Adopter(a) => {
+                let a = self.intern(a);
                 let blocked = diff > 0;
-                if blocked {
-                    self.adopters.insert(a);
-                } else {
-                    self.adopters.remove(&a);
-                }
-                for v in self.out.get(&a).into_iter().flatten() {
-                    let tails = self
-                        .in_arcs
-                        .get_mut(v)
-                        .expect("an out-arc's head has in-arcs");
-                    tails
-                        .iter_mut()
-                        .filter(|arc| arc.tail == a)
-                        .for_each(|arc| arc.blocked = blocked);
+                self.adopter[a as usize] = blocked;
+                for v in self.out[a as usize].iter().map(|o| o.tail) {
+                    let count = &mut self.adopter_in[v as usize];
+                    if blocked {
+                        *count += 1;
+                    } else {
+                        *count -= 1;
+                    }
                 }
             }
         }
     }
 
-    /// Whether `v` is an adopter.
-    pub fn is_adopter(&self, v: Node) -> bool {
-        self.adopters.contains(&v)
+    /// Whether dense node `d` is an adopter.
+    pub fn is_adopter(&self, d: Dense) -> bool {
+        self.adopter[d as usize]
     }
 
-    /// The in-arcs of `v` that pass influence (tails that are not adopters), with thresholds.
-    pub fn live_in_arcs(&self, v: Node) -> impl Iterator<Item = (Node, u64)> + '_ {
-        let stats = self.heads.get(&v).copied().unwrap_or_default();
-        self.in_arcs
-            .get(&v)
-            .into_iter()
-            .flatten()
-            .filter(|arc| !arc.blocked)
-            .map(move |arc| (arc.tail, threshold(self.model, &arc.fact, stats)))
+    /// Whether dense node `d` is some adopter's candidate: not an adopter, and an adopter's
+    /// out-neighbour.
+    pub fn is_candidate(&self, d: Dense) -> bool {
+        !self.adopter[d as usize] && self.adopter_in[d as usize] > 0
+    }
+
+    /// The threshold the model gives every in-arc of dense head `v` without a fact of its own
+    /// (no explicit probability), when it gives them all the same one: under `wc` (1/indeg) and
+    /// `uniform`; `None` under `weighted`, where each arc's weight counts.
+    pub fn shared_threshold(&self, v: Dense) -> Option<u64> {
+        let model = self.model.expect("a graph has a model");
+        let common = ArcFact {
+            weight: 1,
+            explicit: None,
+        };
+        match model {
+            Model::Wc | Model::Uniform(_) => {
+                Some(threshold(model, &common, self.stats[v as usize]))
+            }
+            Model::Weighted => None,
+        }
+    }
+
+    /// The threshold of the arc `u → v` (dense) if it exists and passes influence, and whether it
+    /// is the head's shared one (see [`ReverseGraph::shared_threshold`]).
+    pub fn arc_threshold(&self, u: Dense, v: Dense) -> Option<(u64, bool)> {
+        if self.adopter[u as usize] {
+            return None;
+        }
+        let arc = self.in_arcs[v as usize].iter().find(|a| a.tail == u)?;
+        Some(self.threshold_of(v, arc))
+    }
+
+    fn threshold_of(&self, v: Dense, arc: &InArc) -> (u64, bool) {
+        let model = self.model.expect("a graph has a model");
+        let stats = self.stats[v as usize];
+        let fact = match arc.weight {
+            SIDE => self.side[&(arc.tail, v)],
+            w => ArcFact {
+                weight: w as u64,
+                explicit: None,
+            },
+        };
+        let shared = fact.explicit.is_none() && model != Model::Weighted;
+        (threshold(model, &fact, stats), shared)
+    }
+
+    /// [`ReverseGraph::live_in_arcs`] with, for each arc, whether its threshold is the head's
+    /// shared one.
+    pub fn live_in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, bool)> + '_ {
+        self.in_arcs[v as usize]
+            .iter()
+            .filter(|arc| !self.adopter[arc.tail as usize])
+            .map(move |arc| {
+                let (t, shared) = self.threshold_of(v, arc);
+                (arc.tail, t, shared)
+            })
+    }
+
+    /// The dense heads of `u`'s out-arcs.
+    pub fn out_heads(&self, u: Dense) -> impl Iterator<Item = Dense> + '_ {
+        self.out[u as usize].iter().map(|o| o.tail)
+    }
+
+    /// The out-arcs of dense tail `u` with their thresholds (nothing when `u` is an adopter: its
+    /// arcs pass nothing).
+    pub fn live_out_arcs(&self, u: Dense) -> impl Iterator<Item = (Dense, u64)> + '_ {
+        let blocked = self.adopter[u as usize];
+        self.out[u as usize]
+            .iter()
+            .filter(move |_| !blocked)
+            .map(move |o| {
+                let arc = InArc {
+                    tail: u,
+                    weight: o.weight,
+                };
+                (o.tail, self.threshold_of(o.tail, &arc).0)
+            })
+    }
+
+    /// The in-arcs of dense head `v` that pass influence (tails that are not adopters), with
+    /// their thresholds.
+    pub fn live_in_arcs(&self, v: Dense) -> impl Iterator<Item = (Dense, u64)> + '_ {
+        let stats = self.stats[v as usize];
+        let model = self.model.expect("a graph has a model");
+        self.in_arcs[v as usize]
+            .iter()
+            .filter(|arc| !self.adopter[arc.tail as usize])
+            .map(move |arc| {
+                let fact = match arc.weight {
+                    SIDE => self.side[&(arc.tail, v)],
+                    w => ArcFact {
+                        weight: w as u64,
+                        explicit: None,
+                    },
+                };
+                (arc.tail, threshold(model, &fact, stats))
+            })
+    }
+}
+
+/// Gives back the memory of a list that emptied or shrank to a quarter of its capacity, so that
+/// churn does not leave every node at its peak degree.
+fn shrink<T>(list: &mut Vec<T>) {
+    if list.capacity() > 8 && list.len() * 4 < list.capacity() {
+        list.shrink_to(list.len() * 2);
     }
 }

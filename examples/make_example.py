@@ -7,7 +7,7 @@ event log. Standard library only, fixed seed: running it again rewrites the same
 friends.txt   ~400 users in 4 planted communities; inside each, preferential attachment (so each
               has a few hubs), plus sparse links between communities. Undirected, SNAP format.
 adopters.ap   3 nested adopter sets (5, 10 and 20 users), comma separated, one set a line.
-events.log    ~600 events in cimflow's event-log grammar (SPEC section 4), times increasing.
+events.log    ~600 events in cimflow's event-log grammar (docs/FORMATS.md, section 4), times increasing.
 """
 
 import os

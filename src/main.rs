@@ -16,7 +16,7 @@ use cimflow::exit::{Exit, classify, message};
 use cimflow::follow::{FollowConfig, Report};
 use cimflow::input::{Diagnostics, read_events, read_initial};
 use cimflow::job::workers::{AnySession, with_session};
-use cimflow::job::{JobConfig, JobError, Loaded, run_epochs};
+use cimflow::job::{JobConfig, JobError, Loaded, run_epochs_from};
 use cimflow::output::Output;
 use cimflow::selection::baselines::Method;
 
@@ -74,9 +74,13 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         None => Output::new(format, dir.as_deref()),
     };
     let kind = EngineKind::of(args.method, args.job.oracle);
+    // Epoch 0's events are handed over, not lent, so that they are freed once applied.
+    let mut loaded = loaded;
+    let initial = Arc::new(std::sync::Mutex::new(std::mem::take(&mut loaded.initial)));
     let loaded = Arc::new(loaded);
     let ran = drive(&cluster, kind, launch, cfg, move |session| {
-        run_epochs(session, &loaded, &mut open()?)
+        let initial = std::mem::take(&mut *initial.lock().expect("not poisoned"));
+        run_epochs_from(session, initial, &loaded, &mut open()?)
     });
     let Some(stats) = ran? else {
         // Not process 0: the results are there.

@@ -36,3 +36,68 @@ proptest! {
         check(&l, Model::Uniform(0.3), batch);
     }
 }
+
+/// A directed graph far larger than its samples (a fractional sampling rate: most nodes root no
+/// sample), hubs included, under arc insertions and deletions in epochs of 1, 10 and 100: the
+/// regime of real graphs, where nodes first seen as an arc's tail root no sample of their own.
+#[test]
+fn sparse_samples_on_a_large_directed_graph() {
+    use cimflow::input::{Event, EventKind, Op};
+    use cimflow::job::Loaded;
+    // A small deterministic generator: heavy-tailed endpoints (a power of a uniform draw).
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+        (u.powi(3) * n as f64) as u64
+    };
+    let (nodes, arcs) = (3_000u64, 12_000);
+    let arc = |op, u, v| Event {
+        time: None,
+        op,
+        kind: EventKind::Arc(u, v, None),
+    };
+    let mut initial: Vec<Event> = (0..arcs)
+        .map(|_| arc(Op::Add, next(nodes), next(nodes)))
+        .collect();
+    initial.extend((0..12).map(|i| Event {
+        time: None,
+        op: Op::Add,
+        kind: EventKind::Adopter(i * 7 + 1, None),
+    }));
+    let mut events = Vec::new();
+    for i in 0..340 {
+        // New tails beyond the initial ids appear too.
+        let op = if i % 2 == 0 { Op::Add } else { Op::Remove };
+        let (u, v) = match op {
+            Op::Add => (next(nodes + 500), next(nodes)),
+            Op::Remove => match initial[(next(arcs as u64)) as usize].kind {
+                EventKind::Arc(u, v, _) => (u, v),
+                _ => unreachable!("the initial events are arcs first"),
+            },
+        };
+        events.push(arc(op, u, v));
+    }
+    let loaded = Loaded {
+        initial,
+        events,
+        skipped: 0,
+    };
+    for (batch, model) in [(1, Model::Wc), (10, Model::Weighted), (100, Model::Wc)] {
+        let mut cfg = config(model, 3, batch, true);
+        cfg.params.epsilon = 0.3;
+        let take = if batch == 1 { 40 } else { 340 };
+        let l = Loaded {
+            events: loaded.events[..take].to_vec(),
+            ..loaded.clone()
+        };
+        let dataflow = dataflow_output(1, &l, &cfg);
+        assert_eq!(dataflow, oracle_output(&l, &cfg), "batch {batch}");
+        assert!(
+            dataflow.contains("\"level\":-"),
+            "the samples should be sparser than the nodes"
+        );
+    }
+}

@@ -1,20 +1,25 @@
 //! The benchmark behind docs/BENCHMARKS.md: spread quality against the baselines, cold start,
-//! incremental epoch latency and streaming throughput, printed as Markdown tables on stdout
-//! (progress on stderr). Nothing here runs under `cargo test`.
+//! incremental epoch latency, streaming throughput, and scale on generated R-MAT graphs, printed
+//! as Markdown tables on stdout (progress on stderr). Under `cargo test` only the unit tests of
+//! its helpers run.
 //!
 //! ```text
 //! cargo run --release --example bench -- [--quick] [--data DIR] [--bin PATH] [--only SECTIONS]
+//!     [--scales LIST] [--scale-reps N] [--oracle-rounds N]
 //! ```
 //!
 //! The data sets are read from `--data` (default: `../shared/data` next to the repository), never
-//! copied. Timed runs are `cimflow run` child processes (built first when run by cargo), so their
-//! peak memories are their own; the quality table is computed in process.
+//! copied; the `scale` section needs none, and its module gives its usage. Timed runs are
+//! `cimflow run` child processes (built first when run by cargo), so their peak memories are
+//! their own; the quality table is computed in process.
 
 mod child;
 mod cold_start;
 mod data;
 mod incremental;
 mod quality;
+mod rmat;
+mod scale;
 mod stats;
 mod streaming;
 
@@ -37,9 +42,20 @@ struct Args {
     /// The cimflow binary to measure (default: built by cargo, next to this example).
     #[arg(long, value_name = "PATH")]
     bin: Option<PathBuf>,
-    /// Only these sections: quality, cold, incremental, streaming (comma separated).
+    /// Only these sections: quality, cold, incremental, streaming, scale (comma separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// The R-MAT scales of the scale section (default 16,18,20; 16 with --quick). 22 (about
+    /// 64 M arcs) is measured only when listed.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=26))]
+    scales: Vec<u32>,
+    /// Runs per engine and scale in the scale section.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    scale_reps: u64,
+    /// Rounds of epochs the oracle recomputes in the scale section (each round: one epoch of
+    /// each size, each epoch about a cold start).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    oracle_rounds: u64,
 }
 
 impl Args {
@@ -54,9 +70,12 @@ fn main() -> anyhow::Result<()> {
         .data
         .clone()
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    let reads_data = ["quality", "cold", "incremental", "streaming"]
+        .iter()
+        .any(|s| args.wants(s));
     anyhow::ensure!(
-        data.join("dnc-corecipient.txt.gz").exists(),
-        "no data sets in {} (pass --data DIR)",
+        !reads_data || data.join("dnc-corecipient.txt.gz").exists(),
+        "no data sets in {} (pass --data DIR, or --only scale, which needs none)",
         data.display()
     );
     let cimflow = child::Cimflow {
@@ -153,6 +172,38 @@ fn main() -> anyhow::Result<()> {
             ))
         );
         println!("{}", streaming::table(&rows));
+    }
+    if args.wants("scale") {
+        let scales = match (&args.scales[..], args.quick) {
+            ([], true) => vec![16],
+            ([], false) => vec![16, 18, 20],
+            (given, _) => given.to_vec(),
+        };
+        println!(
+            "## Scale: R-MAT, edge factor {}, {}% adopters, k = {}, `--model wc`, ε = 0.1\n",
+            scale::EDGE_FACTOR,
+            rmat::ADOPTER_SHARE * 100.0,
+            scale::K
+        );
+        println!("{}\n", load());
+        let rows = scale::measure(
+            &cimflow,
+            &scale::cache_dir(),
+            work,
+            &scales,
+            args.scale_reps as usize,
+            args.oracle_rounds as usize,
+        )?;
+        println!("{}", scale::table(&rows));
+        println!(
+            "Epoch cells: median / p99 (epochs); the oracle recomputes the first {} rounds; the \
+             paper's code draws about a tenth of cimflow's θ (issue 9). {}\n",
+            args.oracle_rounds,
+            load()
+        );
+        for m in scale::mismatches(&rows) {
+            println!("**MISMATCH**: {m}\n");
+        }
     }
     println!("{}", targets.report());
     println!(

@@ -1,5 +1,5 @@
 //! Cluster mode: one computation spread over the workers of several processes, possibly on
-//! several machines, with timely's own networking (SPEC §6). Nothing here moves data between
+//! several machines, with timely's own networking. Nothing here moves data between
 //! processes; timely does, and the dataflow is the same as in one process.
 //!
 //! Every process runs the same command with the same flags except `-p`, its index. Worker `i` of
@@ -20,7 +20,8 @@
 //! **A process that dies takes the cluster down.** timely cannot recover a lost process; the
 //! survivors notice the broken connection, stop with a message and a non-zero exit status
 //! ([`execute`]). A run is recomputed from scratch by starting every process again (results are a
-//! function of the input alone, SPEC §3). `docs/CLUSTER.md` is the user's guide.
+//! function of the input alone: docs/ALGORITHM.md, "Determinism"). `docs/CLUSTER.md` is the
+//! user's guide.
 
 pub mod args;
 pub mod handshake;

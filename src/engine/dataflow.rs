@@ -17,7 +17,7 @@ use dataflows::{Inputs, Outputs, Time};
 
 use super::{Engine, Solution, problem};
 use crate::model::{Model, Node, Sample, level_rate, lowest_level, samples_of};
-use crate::selection::{Params, Problem, RrIndex, RrSource, plan, select};
+use crate::selection::{Params, Plan, Problem, RrIndex, RrSource, plan, select};
 use crate::state::{Delta, State};
 
 /// The dataflow, driven from worker 0.
@@ -39,6 +39,10 @@ pub struct DataflowEngine<'w> {
     ids: SampleIds,
     /// The last epoch's solution.
     last: Option<Solution>,
+    /// The last epoch's problem and plan.
+    last_problem: Option<(Problem, Plan)>,
+    /// Whether the last round changed any candidate's membership.
+    members_changed: bool,
     /// `coverage(v, n)`, when gathered.
     coverage: FxHashMap<Node, isize>,
 }
@@ -61,6 +65,8 @@ impl<'w> DataflowEngine<'w> {
             members: FxHashMap::default(),
             ids: SampleIds::default(),
             last: None,
+            last_problem: None,
+            members_changed: false,
             coverage: FxHashMap::default(),
         }
     }
@@ -135,6 +141,7 @@ impl<'w> DataflowEngine<'w> {
 
         let mut updates = std::mem::take(&mut *self.outputs.members.borrow_mut());
         consolidate_updates(&mut updates);
+        self.members_changed = !updates.is_empty();
         // Removals first, so that an id freed here is not mistaken for one reused below.
         updates.sort_by_key(|&(_, _, diff)| diff);
         let mut gone: FxHashMap<Node, FxHashSet<u32>> = FxHashMap::default();
@@ -265,19 +272,37 @@ impl Engine for DataflowEngine<'_> {
         if let Some(last) = self.last.as_ref().filter(|_| delta.is_empty()) {
             return last.clone();
         }
+        // Nodes that came or went change n, the plan and θ; a changed problem changes the plan.
+        let same_problem = !state.take_problem_changed() && delta.nodes.is_empty();
         self.feed(delta);
-        let problem = problem(state);
+        let (problem, plan) = match self.last_problem.take().filter(|_| same_problem) {
+            Some(known) => known,
+            None => {
+                let problem = problem(state);
+                let plan = plan(&problem, params);
+                (problem, plan)
+            }
+        };
         // Start at the plan's lowest level in the same round as the epoch's changes.
-        let plan = plan(&problem, params);
         if self.held.is_none_or(|held| held < plan.level_min) {
             self.hold(plan.level_min);
         }
         self.round();
-        let outcome = select(&problem, plan, params, self);
+        // With the same problem and no candidate's membership changed at the held level (which
+        // is the last outcome's), every level the selection would try gives the same index: the
+        // outcome is the last one.
+        let reuse = self.last.as_ref().filter(|last| {
+            same_problem && !self.members_changed && self.held == Some(last.outcome.level)
+        });
+        let outcome = match reuse {
+            Some(last) => last.outcome.clone(),
+            None => select(&problem, plan, params, self),
+        };
         if self.held.is_some_and(|held| held > outcome.level) {
             self.hold(outcome.level);
             self.round();
         }
+        self.last_problem = Some((problem, plan));
         let coverage = self
             .outputs
             .coverage

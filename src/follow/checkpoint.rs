@@ -6,8 +6,8 @@
 //! need the whole log still to be there. A followed log is rotated and truncated under us: the
 //! events of a file rotated away last week are gone, but the state they built is not. So the
 //! accepted state itself is kept. The selection need not be: it is a pure function of the
-//! snapshot (docs/ALGORITHM.md, "Determinism"), so a resumed [`crate::job::Session`] recomputes it, and with it the
-//! recommendations last emitted, from the restored state alone.
+//! snapshot (docs/ALGORITHM.md, "Determinism"), so a resumed [`crate::job::Session`] recomputes
+//! it, and with it the recommendations last emitted, from the restored state alone.
 //!
 //! # Files in the state directory
 //!

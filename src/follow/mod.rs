@@ -173,7 +173,7 @@ pub fn follow<E: Engine>(
         }
         None => {
             let events = read_initial(&cfg.input, &mut f.diag)?;
-            let summary = f.session.epoch(&events, f.diag.skipped, &mut f.out)?;
+            let summary = f.session.epoch(events, f.diag.skipped, &mut f.out)?;
             f.report.last = Some(summary);
             f.record(None)?;
         }
@@ -405,7 +405,7 @@ impl<E: Engine> Follower<'_, E> {
         let events = self.batcher.take();
         let summary = self
             .session
-            .epoch(&events, self.diag.skipped, &mut self.out)?;
+            .epoch(events, self.diag.skipped, &mut self.out)?;
         self.report.epochs += 1;
         self.report.events += self.logged.len() as u64;
         self.report.latencies_ms.push(summary.latency_ms);

@@ -115,13 +115,18 @@ impl<E: Engine> Session<E> {
     /// `skipped` is the number of bad input lines so far.
     pub fn epoch(
         &mut self,
-        batch: &[Event],
+        batch: impl IntoIterator<Item = Event>,
         skipped: u64,
         out: &mut Output,
     ) -> Result<Summary, JobError> {
         let started = Instant::now();
+        // Applied as they come: an owned batch (the initial graph) is freed before the engine
+        // builds its own structures, so the two never peak together.
+        let (mut events, mut time) = (0u64, None);
         for event in batch {
-            self.state.apply(event);
+            self.state.apply(&event);
+            events += 1;
+            time = event.time.or(time);
         }
         let solution = self.engine.epoch(&mut self.state, &self.cfg.params);
         let latency_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -132,7 +137,7 @@ impl<E: Engine> Session<E> {
             .recommendations
             .update(&solution, self.state.node_count());
         let latency = if self.cfg.timings { latency_ms } else { 0.0 };
-        let summary = summarize(&self.state, batch, &solution, skipped, latency);
+        let summary = summarize(&self.state, (events, time), &solution, skipped, latency);
         out.emit_epoch(
             self.epoch,
             &changes,
@@ -150,8 +155,9 @@ impl<E: Engine> Session<E> {
     /// pending changes must hold everything in it, as a restored [`State`]'s do), as the current
     /// one, and computes its solution without emitting anything. That loads the engine and
     /// restores the recommendations last emitted: the solution is a pure function of the snapshot
-    /// (docs/ALGORITHM.md, "Determinism"), so they are exactly those the interrupted run had emitted after that epoch, and
-    /// the next epoch emits the right changes. Only for a session that has run no epoch yet.
+    /// (docs/ALGORITHM.md, "Determinism"), so they are exactly those the interrupted run had
+    /// emitted after that epoch, and the next epoch emits the right changes. Only for a session
+    /// that has run no epoch yet.
     pub fn resume(&mut self, state: State, next_epoch: u64) -> Result<(), JobError> {
         debug_assert_eq!(self.epoch, 0, "resuming a session that has already run");
         self.state = state;
@@ -197,23 +203,37 @@ pub fn run_epochs<E: Engine>(
     loaded: &Loaded,
     out: &mut Output,
 ) -> Result<RunStats, JobError> {
+    run_epochs_from(session, loaded.initial.iter().copied(), loaded, out)
+}
+
+/// [`run_epochs`] with epoch 0's events given apart, `initial` (`loaded.initial` is not read),
+/// so that an owned initial graph is freed as soon as it is applied.
+pub fn run_epochs_from<E: Engine>(
+    session: &mut Session<E>,
+    initial: impl IntoIterator<Item = Event>,
+    loaded: &Loaded,
+    out: &mut Output,
+) -> Result<RunStats, JobError> {
     let mut stats = RunStats::default();
     let cfg = &session.cfg;
     let epochs =
         Batcher::new(cfg.batch, cfg.every, cfg.window.map(Window::new)).split(&loaded.events);
-    for events in std::iter::once(&loaded.initial).chain(&epochs) {
-        let summary = session.epoch(events, loaded.skipped, out)?;
-        crate::progress::advance(events.len() as u64);
+    let mut record = |summary: Summary| {
+        crate::progress::advance(summary.events);
         stats.epochs += 1;
         stats.latencies_ms.push(summary.latency_ms);
         stats.last = Some(summary);
+    };
+    record(session.epoch(initial, loaded.skipped, out)?);
+    for events in epochs {
+        record(session.epoch(events, loaded.skipped, out)?);
     }
     Ok(stats)
 }
 
 fn summarize(
     state: &State,
-    batch: &[Event],
+    (events, time): (u64, Option<f64>),
     solution: &Solution,
     skipped: u64,
     latency_ms: f64,
@@ -222,8 +242,8 @@ fn summarize(
     let outcome = &solution.outcome;
     let b = &outcome.bounds;
     Summary {
-        time: batch.iter().rev().find_map(|e| e.time),
-        events: batch.len() as u64,
+        time,
+        events,
         skipped,
         noops: counters.noops,
         absent: counters.absent,

@@ -1,53 +1,17 @@
-//! Output: what changed after each epoch, on stdout and optionally in an output directory
-//! (SPEC §5).
+//! Output: what changed after each epoch, on stdout and optionally in an output directory. Every
+//! record and file is described field by field in docs/FORMATS.md (sections 7 and 8); this is the
+//! summary a reader of the code needs.
 //!
-//! # On stdout
-//!
-//! Every epoch is written as one block, in one write followed by one flush, so that a reader
-//! tailing the output only ever sees whole epochs. Progress and statistics never come here: they go
-//! to stderr.
-//!
-//! **JSON Lines** (`--format jsonl`, the default): one record per change, in the order the caller
-//! gives them, then one summary record:
-//!
-//! ```text
-//! {"epoch":7,"op":"-","adopter":12,"friend":40,"gain":3.5}
-//! {"epoch":7,"op":"+","adopter":12,"friend":41,"gain":4.25}
-//! {"epoch":7,"summary":{"time":1700000123.0,"events":100,"skipped":0,...,"latency_ms":1.8}}
-//! ```
-//!
-//! `op` is `-` for a withdrawn recommendation (its `gain` is the one it had when emitted) and `+`
-//! for a new one. The summary carries every field of [`Summary`], in declaration order. Numbers are
-//! serde_json's: integers exactly, floats in their shortest round-tripping form, and a float that is
-//! not finite (a ratio with a zero upper bound, say) as `null`, since JSON has no NaN.
-//!
-//! **TSV** (`--format tsv`), for shell pipelines: no header; one line per change and one summary
-//! line, tab separated (`\t` below stands for a tab):
-//!
-//! ```text
-//! 7\t-\t12\t40\t3.5
-//! 7\t+\t12\t41\t4.25
-//! 7\tsummary\ttime=1700000123.0\tevents=100\tskipped=0\t...\tlatency_ms=1.8
-//! ```
-//!
-//! A change line is `epoch op adopter friend gain`; the summary line is the epoch, the word
-//! `summary`, then `key=value` for every field of [`Summary`] in the JSON order. Floats are written
-//! as in the JSON form, except that a missing time is empty (`time=`) and non-finite values are
-//! `nan`, `inf` and `-inf`. So `awk -F'\t' '$2 != "summary"'` keeps the changes and
-//! `awk -F'\t' '$2 == "summary"'` the summaries.
-//!
-//! # In the output directory (`--out DIR`)
-//!
-//! - `DIR/changes.jsonl`: the change log, appended to, always JSON Lines whatever the stdout format
-//!   (the records above). Each epoch is appended with one write. A torn last line left by a crash
-//!   is cut off when the log is reopened, so that the file stays valid JSON Lines.
-//! - `DIR/recommendations.tsv`: the complete current recommendation set, header
-//!   `adopter<TAB>friend<TAB>gain`, then one line per recommendation. It is replaced atomically
-//!   after every epoch (written to `recommendations.tsv.tmp`, synced, renamed over, and the
-//!   directory synced), so a reader sees the previous set or the new one, never half a file.
-//!
-//! A closed stdout (the reader went away, as in `cimflow run ... | head`) is
-//! [`OutputError::Closed`]: the caller stops quietly with exit status 0.
+//! - **stdout**: per epoch, the changes (withdrawn, then added) and one summary, as JSON Lines
+//!   ([`Format::Jsonl`]) or TSV ([`Format::Tsv`]), prepared in memory and handed over in one write
+//!   and one flush, so that a reader tailing it only ever sees whole epochs ([`encode`]).
+//!   Progress and statistics never come here: they go to stderr.
+//! - **`--output DIR`** ([`directory`]): `changes.jsonl`, the same records appended, always JSON
+//!   Lines; and `recommendations.tsv`, the complete current set ([`recommendations`]), replaced
+//!   atomically through [`durable`]. The directory is written before stdout, so a run that stops
+//!   on a closed stdout leaves it complete up to the last epoch.
+//! - A closed stdout (`cimflow run ... | head`) is [`OutputError::Closed`]: the caller stops
+//!   quietly with exit status 0.
 //!
 //! # Resuming
 //!

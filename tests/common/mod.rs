@@ -111,13 +111,20 @@ pub fn event(n: u64) -> impl Strategy<Value = Event> {
 
 /// A random initial graph, adopters and event stream.
 pub fn loaded(n: u64) -> impl Strategy<Value = Loaded> {
-    let initial = prop::collection::vec((node(n), node(n)), 5..40).prop_map(|edges| {
+    // Friendships and one-way arcs, so that some nodes are only ever tails (as in a directed
+    // edge list) and first appear through an arc's tail.
+    let edge = (node(n), node(n), prop::bool::weighted(0.3));
+    let initial = prop::collection::vec(edge, 5..40).prop_map(|edges| {
         edges
             .into_iter()
-            .map(|(u, v)| Event {
+            .map(|(u, v, one_way)| Event {
                 time: None,
                 op: Op::Add,
-                kind: EventKind::Friendship(u, v),
+                kind: if one_way {
+                    EventKind::Arc(u, v, None)
+                } else {
+                    EventKind::Friendship(u, v)
+                },
             })
             .collect::<Vec<_>>()
     });

@@ -14,40 +14,24 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
+
+pub mod arcs;
+
+use arcs::{ArcState, Arcs};
 
 use crate::input::{Event, EventKind, Op};
 use crate::model::{ArcFact, Model, Node, threshold_of, thresholds};
 
-/// What the events say of one directed pair `u → v`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct ArcState {
-    /// Part of a friendship (`f` events).
-    friend: bool,
-    /// Added as a directed arc (`e` events).
-    directed: bool,
-    /// The probability an `e` event gave; it wins over the model.
-    explicit: Option<f64>,
-    /// Interactions `u → v` not taken back.
-    interactions: u64,
-}
-
-impl ArcState {
-    fn exists(&self) -> bool {
-        self.friend || self.directed || self.interactions > 0
-    }
-
-    /// What the dataflow sees of this arc under `model`; `None` when there is no arc.
-    fn fact(&self, model: Model) -> Option<ArcFact> {
-        self.exists().then(|| ArcFact {
-            weight: match model {
-                Model::Weighted => u64::from(self.friend || self.directed) + self.interactions,
-                _ => 1,
-            },
-            explicit: self.explicit.map(threshold_of),
-        })
-    }
+/// What the dataflow sees of an arc in `state` under `model`; `None` when there is no arc.
+fn fact(state: &ArcState, model: Model) -> Option<ArcFact> {
+    state.exists().then(|| ArcFact {
+        weight: match model {
+            Model::Weighted => u64::from(state.friend || state.directed) + state.interactions,
+            _ => 1,
+        },
+        explicit: state.explicit.map(threshold_of),
+    })
 }
 
 /// Counters of events that changed nothing, reported in every summary.
@@ -109,14 +93,19 @@ impl Delta {
 pub struct State {
     model: Model,
     default_k: u32,
-    arcs: FxHashMap<(Node, Node), ArcState>,
-    /// Out-neighbours of every node with an arc: the adopters' candidates come from here.
-    out: FxHashMap<Node, FxHashSet<Node>>,
+    /// The arcs, with the out-lists the adopters' candidates come from.
+    arcs: Arcs,
     adopters: BTreeMap<Node, u32>,
-    /// Incident arcs (in and out) plus one for an adopter: a node exists while this is positive.
-    refs: FxHashMap<Node, u32>,
+    /// By dense id: incident arcs (in and out) plus one for an adopter; a node exists while this
+    /// is positive.
+    refs: Vec<u32>,
+    /// Nodes with positive `refs`.
+    live: usize,
     counters: Counters,
     delta: Delta,
+    /// Whether the selection problem (adopters, capacities, candidates) may have changed since
+    /// [`State::take_problem_changed`] was last called.
+    problem_changed: bool,
 }
 
 impl State {
@@ -125,12 +114,13 @@ impl State {
         State {
             model,
             default_k,
-            arcs: FxHashMap::default(),
-            out: FxHashMap::default(),
+            arcs: Arcs::default(),
             adopters: BTreeMap::new(),
-            refs: FxHashMap::default(),
+            refs: Vec::new(),
+            live: 0,
             counters: Counters::default(),
             delta: Delta::default(),
+            problem_changed: true,
         }
     }
 
@@ -149,8 +139,7 @@ impl State {
             (op, EventKind::Friendship(u, v)) => {
                 let add = op == Op::Add;
                 let here = |s: &ArcState| s.friend;
-                let is = self.arcs.get(&(u, v)).is_some_and(here)
-                    && self.arcs.get(&(v, u)).is_some_and(here);
+                let is = here(&self.arcs.get(u, v)) && here(&self.arcs.get(v, u));
                 if is == add {
                     false
                 } else {
@@ -160,7 +149,7 @@ impl State {
                 }
             }
             (Op::Add, EventKind::Arc(u, v, p)) => {
-                let old = self.arcs.get(&(u, v)).copied().unwrap_or_default();
+                let old = self.arcs.get(u, v);
                 // Re-adding without a probability keeps the one the arc has.
                 let explicit = p.or(if old.directed { old.explicit } else { None });
                 if old.directed && old.explicit == explicit {
@@ -174,7 +163,7 @@ impl State {
                 }
             }
             (Op::Remove, EventKind::Arc(u, v, _)) => {
-                if self.arcs.get(&(u, v)).is_some_and(|s| s.directed) {
+                if self.arcs.get(u, v).directed {
                     self.update(u, v, |s| {
                         s.directed = false;
                         s.explicit = None;
@@ -185,7 +174,7 @@ impl State {
                 }
             }
             (op, EventKind::Interaction(u, v, n)) => {
-                let have = self.arcs.get(&(u, v)).map_or(0, |s| s.interactions);
+                let have = self.arcs.get(u, v).interactions;
                 let new = match op {
                     Op::Add => have.saturating_add(n),
                     Op::Remove => have.saturating_sub(n),
@@ -211,7 +200,7 @@ impl State {
                     }
                     None => {
                         self.delta.adopters.push(((a, k), 1));
-                        self.reference(a, 1);
+                        self.reference_node(a, 1);
                         true
                     }
                 }
@@ -219,12 +208,15 @@ impl State {
             (Op::Remove, EventKind::Adopter(a, _)) => match self.adopters.remove(&a) {
                 Some(old) => {
                     self.delta.adopters.push(((a, old), -1));
-                    self.reference(a, -1);
+                    self.reference_node(a, -1);
                     true
                 }
                 None => false,
             },
         };
+        if changed && matches!(event.kind, EventKind::Adopter(..)) {
+            self.problem_changed = true;
+        }
         match (changed, event.op) {
             (true, _) => self.counters.applied += 1,
             (false, Op::Add) => self.counters.noops += 1,
@@ -235,14 +227,13 @@ impl State {
 
     /// Changes arc `u → v` and records what the dataflow must see of the change.
     fn update(&mut self, u: Node, v: Node, change: impl FnOnce(&mut ArcState)) {
-        let entry = self.arcs.entry((u, v)).or_default();
-        let before = *entry;
-        change(entry);
-        let after = *entry;
-        if !after.exists() {
-            self.arcs.remove(&(u, v));
-        }
-        let (old, new) = (before.fact(self.model), after.fact(self.model));
+        let before = self.arcs.get(u, v);
+        let mut after = before;
+        change(&mut after);
+        let (du, dv) = (self.arcs.intern(u), self.arcs.intern(v));
+        self.refs.resize(self.arcs.ids_given(), 0);
+        self.arcs.set(du, dv, after);
+        let (old, new) = (fact(&before, self.model), fact(&after, self.model));
         if old != new {
             if let Some(f) = old {
                 self.delta.arcs.push((((u, v), f), -1));
@@ -251,42 +242,53 @@ impl State {
                 self.delta.arcs.push((((u, v), f), 1));
             }
         }
+        if before.exists() != after.exists() && self.adopters.contains_key(&u) {
+            // An adopter's out-arc came or went: its candidates did.
+            self.problem_changed = true;
+        }
         match (before.exists(), after.exists()) {
             (false, true) => {
-                self.out.entry(u).or_default().insert(v);
-                self.reference(u, 1);
-                self.reference(v, 1);
+                self.reference(du, 1);
+                self.reference(dv, 1);
             }
             (true, false) => {
-                let outs = self
-                    .out
-                    .get_mut(&u)
-                    .expect("an existing arc has its tail's out-list");
-                outs.remove(&v);
-                if outs.is_empty() {
-                    self.out.remove(&u);
-                }
-                self.reference(u, -1);
-                self.reference(v, -1);
+                self.reference(du, -1);
+                self.reference(dv, -1);
             }
             _ => {}
         }
     }
 
-    fn reference(&mut self, v: Node, by: i32) {
-        let refs = self.refs.entry(v).or_insert(0);
+    fn reference(&mut self, v: arcs::Dense, by: i32) {
+        let refs = &mut self.refs[v as usize];
         let before = *refs;
         *refs = refs
             .checked_add_signed(by)
             .expect("node references never go negative");
         match (before, *refs) {
-            (0, _) => self.delta.nodes.push((v, 1)),
+            (0, _) => {
+                self.live += 1;
+                self.delta.nodes.push((self.arcs.node(v), 1));
+            }
             (_, 0) => {
-                self.refs.remove(&v);
-                self.delta.nodes.push((v, -1));
+                self.live -= 1;
+                self.delta.nodes.push((self.arcs.node(v), -1));
             }
             _ => {}
         }
+    }
+
+    /// A reference to node `v` from an adopter.
+    fn reference_node(&mut self, v: Node, by: i32) {
+        let d = self.arcs.intern(v);
+        self.refs.resize(self.arcs.ids_given(), 0);
+        self.reference(d, by);
+    }
+
+    /// Whether the selection problem (adopters, capacities, candidates) may have changed since
+    /// the last call; resets the flag.
+    pub fn take_problem_changed(&mut self) -> bool {
+        std::mem::take(&mut self.problem_changed)
     }
 
     /// Takes the input changes accumulated since the last call.
@@ -301,12 +303,16 @@ impl State {
 
     /// The number of nodes: endpoints of current arcs, and adopters.
     pub fn node_count(&self) -> usize {
-        self.refs.len()
+        self.live
     }
 
     /// The current nodes, in no particular order.
     pub fn nodes(&self) -> impl Iterator<Item = Node> + '_ {
-        self.refs.keys().copied()
+        self.refs
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r > 0)
+            .map(|(d, _)| self.arcs.node(d as arcs::Dense))
     }
 
     /// The current arcs with what the dataflow sees of them, in no particular order.
@@ -314,12 +320,12 @@ impl State {
         let model = self.model;
         self.arcs
             .iter()
-            .filter_map(move |(&arc, s)| s.fact(model).map(|f| (arc, f)))
+            .filter_map(move |(u, v, s)| fact(&s, model).map(|f| ((u, v), f)))
     }
 
     /// Every pair with an arc, as the events established it, in no particular order.
     pub fn pairs(&self) -> impl Iterator<Item = Pair> + '_ {
-        self.arcs.iter().map(|(&(tail, head), s)| Pair {
+        self.arcs.iter().map(|(tail, head, s)| Pair {
             tail,
             head,
             friend: s.friend,
@@ -351,11 +357,8 @@ impl State {
     /// The candidates of adopter `a`: its out-neighbours that are not adopters, ascending.
     pub fn candidates(&self, a: Node) -> Vec<Node> {
         let mut c: Vec<Node> = self
-            .out
-            .get(&a)
-            .into_iter()
-            .flatten()
-            .copied()
+            .arcs
+            .heads(a)
             .filter(|c| !self.adopters.contains_key(c))
             .collect();
         c.sort_unstable();
@@ -390,7 +393,7 @@ impl Serialize for State {
         let mut arcs: Vec<_> = self
             .arcs
             .iter()
-            .map(|(&(u, v), s)| (u, v, s.friend, s.directed, s.explicit, s.interactions))
+            .map(|(u, v, s)| (u, v, s.friend, s.directed, s.explicit, s.interactions))
             .collect();
         // Sorted, so that equal states store equal bytes.
         arcs.sort_unstable_by_key(|a| (a.0, a.1));
@@ -424,7 +427,7 @@ impl TryFrom<StateRecord> for State {
                 Some("no arc")
             } else if explicit.is_some_and(|p| !directed || !(0.0..=1.0).contains(&p)) {
                 Some("a probability without a directed arc, or outside [0, 1]")
-            } else if state.arcs.contains_key(&(u, v)) {
+            } else if state.arcs.get(u, v).exists() {
                 Some("a repeated pair")
             } else {
                 None
@@ -439,7 +442,7 @@ impl TryFrom<StateRecord> for State {
                 return Err(format!("adopter {a} is listed twice"));
             }
             state.delta.adopters.push(((a, k), 1));
-            state.reference(a, 1);
+            state.reference_node(a, 1);
         }
         state.counters = r.counters;
         Ok(state)

@@ -281,6 +281,7 @@ fn follow(
         .map_err(|e| protocol(e.to_string()))?
         .next()
         .ok_or_else(|| protocol("no address".into()))?;
+    let mut said = false;
     let mut stream = loop {
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if left.is_some_and(|l| l.is_zero()) {
@@ -293,7 +294,13 @@ fn follow(
         );
         match attempt {
             Ok(s) => break s,
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => {
+                if !said {
+                    eprintln!("cimflow: waiting for process 0 at {address} ({e})");
+                    said = true;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
     };
     let hello = Hello {

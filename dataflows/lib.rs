@@ -35,6 +35,41 @@ use rr_sets::Membership;
 /// Logical time: one tick per round of input changes.
 pub type Time = u64;
 
+/// An arc change as the inputs carry it.
+pub type ArcUpdate = (((Node, Node), ArcFact), isize);
+
+/// The initial arcs of a run whose workers share one process, handed over in bulk: the engine
+/// puts them here with the time they belong to and sends one marker through
+/// [`Inputs::bulk`]; every worker's RR-set operator reads them from here, so that tens of millions
+/// of arcs take no trip through the input, the exchange channels and the operator's buffers (one
+/// copy per process instead of a few per worker). A cluster's other processes could not read it,
+/// so a cluster sends every arc as a record.
+#[derive(Clone, Default)]
+pub struct BulkSlot(std::sync::Arc<std::sync::Mutex<Option<BulkArcs>>>);
+
+/// The bulk arcs of one time.
+type BulkArcs = (Time, std::sync::Arc<Vec<ArcUpdate>>);
+
+impl BulkSlot {
+    /// Puts `arcs` here for time `t`.
+    pub fn put(&self, t: Time, arcs: Vec<ArcUpdate>) {
+        *self.0.lock().expect("not poisoned") = Some((t, std::sync::Arc::new(arcs)));
+    }
+
+    /// The arcs put here for time `t`, if any.
+    pub fn get(&self, t: Time) -> Option<std::sync::Arc<Vec<ArcUpdate>>> {
+        match &*self.0.lock().expect("not poisoned") {
+            Some((at, arcs)) if *at == t => Some(arcs.clone()),
+            _ => None,
+        }
+    }
+
+    /// Empties the slot (once every worker has read it).
+    pub fn clear(&self) {
+        *self.0.lock().expect("not poisoned") = None;
+    }
+}
+
 /// Updates gathered on worker 0, drained by the engine after each round.
 pub type Gathered<D> = Rc<RefCell<Vec<(D, Time, isize)>>>;
 
@@ -46,6 +81,8 @@ pub struct Inputs {
     pub adopters: InputSession<Time, (Node, u32), isize>,
     /// The samples at the held level.
     pub roots: InputSession<Time, Sample, isize>,
+    /// One marker at a time whose arcs are in the [`BulkSlot`].
+    pub bulk: InputSession<Time, (), isize>,
 }
 
 /// What the dataflow hands back.
@@ -64,13 +101,22 @@ pub fn build(
     model: Model,
     seed: u64,
     with_coverage: bool,
+    slot: Option<BulkSlot>,
 ) -> (Inputs, Outputs) {
     let (arc_input, arcs) = scope.new_collection::<((Node, Node), ArcFact), isize>();
+    let (bulk_input, bulk) = scope.new_collection::<(), isize>();
     let (adopter_input, adopters) = scope.new_collection::<(Node, u32), isize>();
     let (root_input, roots) = scope.new_collection::<Sample, isize>();
 
     let adopter_ids = adopters.map(|(a, _)| a);
-    let rr = rr_sets::reverse_reachable(arcs, adopter_ids, roots, model, seed, with_coverage);
+    let rr = rr_sets::reverse_reachable(
+        rr_sets::ArcInputs { arcs, bulk, slot },
+        adopter_ids,
+        roots,
+        model,
+        seed,
+        with_coverage,
+    );
     let members = rr.clone().flat_map(|m| match m {
         Membership::Candidate(c, s) => Some((c, s)),
         Membership::Any(..) => None,
@@ -87,6 +133,7 @@ pub fn build(
         arcs: arc_input,
         adopters: adopter_input,
         roots: root_input,
+        bulk: bulk_input,
     };
     (
         inputs,

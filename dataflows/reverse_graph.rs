@@ -35,6 +35,8 @@ pub enum GraphChange {
     Arc(Node, Node, ArcFact),
     /// An adopter: it passes no influence on and roots no sample.
     Adopter(Node),
+    /// The arcs in the process's [`crate::BulkSlot`] for this time.
+    Bulk,
 }
 
 /// A dense node id, this worker's own.
@@ -122,6 +124,7 @@ impl ReverseGraph {
                 let a = self.intern(a);
                 into.extend(self.out[a as usize].iter().map(|o| o.tail));
             }
+            GraphChange::Bulk => {}
         }
     }
 
@@ -134,6 +137,7 @@ impl ReverseGraph {
                 into.push(a);
                 into.extend(self.out[a as usize].iter().map(|o| o.tail));
             }
+            GraphChange::Bulk => {}
         }
     }
 
@@ -183,6 +187,7 @@ impl ReverseGraph {
                 shrink(&mut self.in_arcs[v as usize]);
                 shrink(&mut self.out[u as usize]);
             }
+            GraphChange::Bulk => {}
             GraphChange::Adopter(a) => {
                 let a = self.intern(a);
                 let blocked = diff > 0;

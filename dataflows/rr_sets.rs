@@ -33,8 +33,8 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 
-use super::Time;
 use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
+use super::{ArcUpdate, BulkSlot, Time};
 use crate::model::{ArcFact, Coins, Model, Node, Sample, is_live};
 
 /// A membership the operator reports.
@@ -46,9 +46,19 @@ pub enum Membership {
     Any(Node, Sample),
 }
 
+/// Where the arcs come from: records, and bulk markers with the slot they point into.
+pub struct ArcInputs<'s> {
+    /// `((u, v), fact)` changes.
+    pub arcs: VecCollection<'s, Time, ((Node, Node), ArcFact)>,
+    /// One marker at each time whose arcs are in `slot`.
+    pub bulk: VecCollection<'s, Time, ()>,
+    /// The bulk arcs, when the workers share a process.
+    pub slot: Option<BulkSlot>,
+}
+
 /// `member(c, s)` for the candidates, and, with `with_rr`, `rr(v, s)` for every node.
 pub fn reverse_reachable<'s>(
-    arcs: VecCollection<'s, Time, ((Node, Node), ArcFact)>,
+    ArcInputs { arcs, bulk, slot }: ArcInputs<'s>,
     adopters: VecCollection<'s, Time, Node>,
     roots: VecCollection<'s, Time, Sample>,
     model: Model,
@@ -57,7 +67,8 @@ pub fn reverse_reachable<'s>(
 ) -> VecCollection<'s, Time, Membership> {
     let changes = arcs
         .map(|((u, v), fact)| GraphChange::Arc(u, v, fact))
-        .concat(adopters.map(GraphChange::Adopter));
+        .concat(adopters.map(GraphChange::Adopter))
+        .concat(bulk.map(|()| GraphChange::Bulk));
     let by_sample = Exchange::new(|(s, _, _): &(Sample, Time, isize)| s.hashed());
     changes
         .inner
@@ -91,7 +102,26 @@ pub fn reverse_reachable<'s>(
                     {
                         break;
                     }
-                    let Pending { cap, graph, roots } = entry.remove();
+                    let Pending {
+                        cap,
+                        mut graph,
+                        roots,
+                    } = entry.remove();
+                    // The bulk arcs go straight into the graph while no sample could see them
+                    // (a run's first time); otherwise they are changes like any other.
+                    if let Some(at) = graph.iter().position(|c| c.0 == GraphChange::Bulk) {
+                        graph.swap_remove(at);
+                        let arcs = slot.as_ref().and_then(|s| s.get(t));
+                        let arcs = arcs.expect("a bulk marker comes with its arcs");
+                        if index.held.is_empty() {
+                            index.load(&arcs);
+                        } else {
+                            graph.extend(
+                                arcs.iter()
+                                    .map(|&(((u, v), f), r)| (GraphChange::Arc(u, v, f), r)),
+                            );
+                        }
+                    }
                     let changes = index.advance(graph, roots);
                     output
                         .session(&cap)
@@ -226,6 +256,17 @@ impl SampleIndex {
         }
     }
 
+    /// Loads arcs into the graph directly, before any sample exists: retractions first.
+    fn load(&mut self, arcs: &[ArcUpdate]) {
+        for &(((u, v), f), r) in arcs.iter().filter(|a| a.1 < 0) {
+            self.graph.apply(GraphChange::Arc(u, v, f), r);
+        }
+        for &(((u, v), f), r) in arcs.iter().filter(|a| a.1 > 0) {
+            self.graph.apply(GraphChange::Arc(u, v, f), r);
+        }
+        self.containing.resize(self.graph.len(), Vec::new());
+    }
+
     /// Applies one time's graph and root changes; returns the membership changes.
     ///
     /// Phases: (1) apply the graph changes, noting for every touched head that some sample here
@@ -316,6 +357,7 @@ impl SampleIndex {
                     dirty.extend(self.rooted.get(&a).into_iter().flatten().copied());
                     singles.extend(self.graph.out_heads(a).map(|h| (h, a)));
                 }
+                GraphChange::Bulk => unreachable!("bulk markers are taken out before"),
             }
         }
         self.containing.resize(self.graph.len(), Vec::new());

@@ -188,7 +188,7 @@ fn main() -> anyhow::Result<()> {
                     }
                 }
             });
-        let engine = DataflowEngine::build(worker, cfg.model, cfg.params.seed, false);
+        let engine = DataflowEngine::build(worker, cfg.model, cfg.params.seed, false, None);
         let mut session = Session::new(engine, cfg.clone());
         let mut out = Output::with_writer(Format::Jsonl, Box::new(std::io::sink()), None)
             .expect("no directory to open");

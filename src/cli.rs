@@ -4,6 +4,7 @@
 //! `run` and `follow` share every flag that says what to compute and how to emit it
 //! ([`JobArgs`], flattened into both); each adds only what is its own.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -42,6 +43,10 @@ pub enum Command {
     /// Estimate the spread of a `recommendations.tsv` by Monte Carlo simulation of the
     /// independent cascade on the graph without adopters, independently of the RR sets.
     Evaluate(EvaluateArgs),
+    /// Write DIR/report.html from DIR/changes.jsonl: one self-contained page with charts of the
+    /// spread and its bounds, the ratio, θ, latency and churn over the epochs, and the current
+    /// recommendations by adopter. (`run` and `follow` with `--output DIR` keep it current.)
+    Report(ReportArgs),
 }
 
 /// `cimflow run`.
@@ -151,9 +156,14 @@ pub struct JobArgs {
     /// The seed of every root and coin.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Write `changes.jsonl` (appended) and `recommendations.tsv` (replaced atomically) here.
+    /// Write `changes.jsonl` (appended), `recommendations.tsv` and `report.html` (replaced
+    /// atomically) here.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Serve Prometheus metrics at `http://ADDR/metrics`: `PORT` (on the loopback interface) or
+    /// `HOST:PORT`. Only process 0 of a cluster serves them.
+    #[arg(long, value_name = "ADDR", value_parser = parse_metrics_addr)]
+    pub metrics: Option<SocketAddr>,
     /// The format on stdout.
     #[arg(long, default_value = "jsonl", value_parser = parse_format)]
     pub format: Format,
@@ -175,6 +185,24 @@ pub struct JobArgs {
     /// Where the workers run: `-w`, and `-n`, `-p`, `-h` for a cluster of processes.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+}
+
+/// `cimflow report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The output directory of a run (its `--output DIR`).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The run's ε, for the ratio chart's 1/2 − ε line.
+    #[arg(long, default_value_t = 0.1)]
+    pub epsilon: f64,
+}
+
+impl ReportArgs {
+    /// Checks what clap cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        check_epsilon(self.epsilon)
+    }
 }
 
 /// `cimflow evaluate`.
@@ -203,6 +231,23 @@ pub struct EvaluateArgs {
 
 fn parse_model(s: &str) -> Result<Model, String> {
     s.parse()
+}
+
+fn check_epsilon(epsilon: f64) -> Result<(), String> {
+    if epsilon > 0.0 && epsilon < 0.5 {
+        Ok(())
+    } else {
+        Err(format!("--epsilon {epsilon} must be in (0, 0.5)"))
+    }
+}
+
+fn parse_metrics_addr(s: &str) -> Result<SocketAddr, String> {
+    use crate::metrics::server::{ServeError, parse_addr};
+    parse_addr(s).map_err(|e| match e {
+        // clap names the flag and the value already.
+        ServeError::Address { problem, .. } => problem,
+        e => e.to_string(),
+    })
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -287,9 +332,7 @@ impl FollowArgs {
 impl JobArgs {
     /// Checks what clap cannot.
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.epsilon > 0.0 && self.epsilon < 0.5) {
-            return Err(format!("--epsilon {} must be in (0, 0.5)", self.epsilon));
-        }
+        check_epsilon(self.epsilon)?;
         if let Some(d) = self.delta
             && !(d > 0.0 && d < 1.0)
         {

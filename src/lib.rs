@@ -7,7 +7,8 @@
 //! ([`engine::oracle`]) → [`selection`] (greedy, certificate, sampling plan) → [`job`] (the epoch
 //! loop and the changes) → [`output`]. Beside it: [`follow`] tails a growing log and checkpoints,
 //! [`cluster`] runs the workers across processes, and [`evaluate`] measures a selection by Monte
-//! Carlo, independently of the RR sets. [`cli`] and [`exit`] are the command's edges.
+//! Carlo, independently of the RR sets. To watch a run: [`metrics`] for Prometheus, [`report`]
+//! for a page of charts. [`cli`] and [`exit`] are the command's edges.
 
 /// The vocabulary shared by the dataflow, the oracle and the selection (nodes, samples, coins,
 /// probability models): it lives with the dataflow definitions.
@@ -23,7 +24,9 @@ pub mod follow;
 pub mod input;
 pub mod job;
 pub mod memory;
+pub mod metrics;
 pub mod output;
 pub mod progress;
+pub mod report;
 pub mod selection;
 pub mod state;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use cimflow::cli::{Cli, Command, EvaluateArgs, FollowArgs, RunArgs};
+use cimflow::cli::{Cli, Command, EvaluateArgs, FollowArgs, JobArgs, ReportArgs, RunArgs};
 use cimflow::cluster::{ClusterArgs, DataOut, Launch, quiet_connection_panics, take_stdout};
 use cimflow::engine::EngineKind;
 use cimflow::evaluate;
@@ -17,7 +17,9 @@ use cimflow::follow::{FollowConfig, Report};
 use cimflow::input::{Diagnostics, read_events, read_initial};
 use cimflow::job::workers::{AnySession, with_session};
 use cimflow::job::{JobConfig, JobError, Loaded, run_epochs_from};
-use cimflow::output::Output;
+use cimflow::metrics::server::MetricsServer;
+use cimflow::metrics::{Metrics, Role};
+use cimflow::output::{Output, OutputError};
 use cimflow::selection::baselines::Method;
 
 fn main() -> ExitCode {
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Follow(args) => follow(args),
         Command::Evaluate(args) => evaluate(args),
+        Command::Report(args) => report(args),
     };
     if report_memory && let Some(kb) = cimflow::memory::peak_rss_kb() {
         eprintln!("cimflow: peak memory {kb} kB (VmHWM)");
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     args.validate().map_err(anyhow::Error::msg)?;
+    let served = serve_metrics(&args.job, Role::Run)?;
     let cluster = args.job.cluster.clone();
     let mut launch = cluster.launch()?;
     launch.terms.extend(cimflow::cluster::handshake::job_terms(
@@ -69,9 +73,19 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     if cluster.is_first() {
         cimflow::progress::start("run", total);
     }
-    let open = move || match &data {
-        Some(out) => Output::with_writer(format, Box::new(out.clone()), dir.as_deref()),
-        None => Output::new(format, dir.as_deref()),
+    let metrics = served.as_ref().map(|(m, _)| Arc::clone(m));
+    if let Some(m) = &metrics {
+        m.read(total);
+    }
+    let epsilon = args.job.epsilon;
+    let open = move || -> Result<Output, OutputError> {
+        let out = match &data {
+            Some(out) => Output::with_writer(format, Box::new(out.clone()), dir.as_deref()),
+            None => Output::new(format, dir.as_deref()),
+        };
+        let mut out = out?.with_metrics(metrics.clone());
+        out.keep_report(epsilon)?;
+        Ok(out)
     };
     let kind = EngineKind::of(args.method, args.job.oracle);
     // Epoch 0's events are handed over, not lent, so that they are freed once applied.
@@ -134,6 +148,8 @@ fn load(args: &RunArgs) -> anyhow::Result<Loaded> {
 
 fn follow(args: FollowArgs) -> anyhow::Result<()> {
     args.validate().map_err(anyhow::Error::msg)?;
+    let checkpoints = args.state.is_some();
+    let served = serve_metrics(&args.job, Role::Follow { checkpoints })?;
     // The first SIGINT or SIGTERM asks the loop to stop after the epoch in progress; a second
     // one, while it does, ends the process at once (exit status 1).
     let stop = Arc::new(AtomicBool::new(false));
@@ -160,6 +176,7 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         format: args.job.format,
         strict: args.job.strict,
         status_every: Duration::from_secs(5),
+        metrics: served.as_ref().map(|(m, _)| Arc::clone(m)),
     };
     let kind = EngineKind::of(Method::Cimflow, args.job.oracle);
     let mut launch = cluster.launch()?;
@@ -175,6 +192,39 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         None => return Ok(()),
     };
     eprintln!("cimflow: {}: {}", args.log.display(), describe(&report));
+    Ok(())
+}
+
+/// Starts `--metrics` on process 0 before anything else, so that a port in use stops the
+/// command at once; the server runs until the returned value is dropped.
+fn serve_metrics(
+    job: &JobArgs,
+    role: Role,
+) -> anyhow::Result<Option<(Arc<Metrics>, MetricsServer)>> {
+    let Some(addr) = job.metrics else {
+        return Ok(None);
+    };
+    if !job.cluster.is_first() {
+        return Ok(None);
+    }
+    let metrics = Arc::new(Metrics::new(role));
+    let server = MetricsServer::start(addr, Arc::clone(&metrics))?;
+    eprintln!("cimflow: metrics on http://{}/metrics", server.addr());
+    Ok(Some((metrics, server)))
+}
+
+fn report(args: ReportArgs) -> anyhow::Result<()> {
+    args.validate().map_err(anyhow::Error::msg)?;
+    let written = cimflow::report::write_from_log(&args.dir, args.epsilon)?;
+    eprintln!(
+        "cimflow: {}: {} epochs{}",
+        args.dir.join(cimflow::report::FILE).display(),
+        written.epochs,
+        match written.unreadable {
+            0 => String::new(),
+            n => format!("; {n} unreadable line(s) of the change log skipped"),
+        }
+    );
     Ok(())
 }
 

@@ -397,6 +397,21 @@ fn example_output_directory_is_written_by_process_0() {
     }
 }
 
+/// `--metrics` given to every process: only process 0 serves (the others would find the port
+/// taken, and fail), and the cluster's output is unchanged.
+#[test]
+fn only_process_0_serves_metrics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_ports(1)[0];
+    let mut args = example_args();
+    args.extend(strings(&["--metrics", &format!("127.0.0.1:{port}")]));
+    let ran = Processes::start(&args, 2, 1, tmp.path()).wait_all();
+    let announced = format!("metrics on http://127.0.0.1:{port}/metrics");
+    assert!(ran[0].stderr.contains(&announced), "{}", ran[0].stderr);
+    assert!(!ran[1].stderr.contains("metrics on"), "{}", ran[1].stderr);
+    assert_same(&stdout_of(&example_args(), 1, 1), &ran[0].stdout, "stdout");
+}
+
 /// The arguments of a run on dnc-corecipient with 400 derived events, written into `dir`.
 fn dnc_workload(data: &Path, dir: &Path) -> Vec<String> {
     let events = dir.join("events.log");

@@ -197,6 +197,14 @@ fn the_recommendation_set_is_never_half_written() {
     );
 }
 
+/// Whether a file replaced by rename must survive a power loss: the state and the current set.
+/// (`report.html` is a view of the change log, rewritten without fsyncs on purpose.)
+fn durable(path: &str) -> bool {
+    ["checkpoint.json", "recommendations.tsv", "start.json"]
+        .iter()
+        .any(|f| path.ends_with(f))
+}
+
 /// What must come after a call, before any other write.
 type Need<'a> = Box<dyn Fn(&Call) -> bool + 'a>;
 
@@ -254,7 +262,8 @@ fn calls(trace: &str, root: &str) -> Vec<Call> {
 ///
 /// - the journal is fsynced after each append, before any other file is written;
 /// - a checkpoint or recommendation set is written to `.tmp`, fsynced, renamed over, and the
-///   directory fsynced before any other file is written; never written in place;
+///   directory fsynced before any other file is written; never written in place (the report
+///   page, a view, is exempt);
 /// - the change log is fsynced before the journal or a checkpoint records its epoch.
 #[test]
 fn the_fsync_protocol_holds_at_every_step() {
@@ -355,7 +364,7 @@ fn the_fsync_protocol_holds_at_every_step() {
             Some(Box::new(|n: &Call| {
                 n.name.contains("sync") && file(n) == "journal.jsonl"
             }))
-        } else if c.name.starts_with("rename") {
+        } else if c.name.starts_with("rename") && durable(&c.to) {
             renames += 1;
             let dir = Path::new(&c.to).parent().unwrap().to_path_buf();
             let dir = fs::canonicalize(&dir).unwrap_or(dir);
@@ -372,7 +381,7 @@ fn the_fsync_protocol_holds_at_every_step() {
                 .unwrap_or_else(|| panic!("call {i} {c:?}: nothing follows"));
             assert!(need(next), "after {c:?} (call {i}) came {next:?}");
         }
-        if c.name.starts_with("rename") {
+        if c.name.starts_with("rename") && durable(&c.to) {
             // The renamed file was fsynced after its last write.
             let from = file(&Call {
                 name: String::new(),

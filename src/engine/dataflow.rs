@@ -13,7 +13,8 @@ use differential_dataflow::consolidation::consolidate_updates;
 use rustc_hash::{FxHashMap, FxHashSet};
 use timely::worker::Worker;
 
-use dataflows::{Inputs, Outputs, Time};
+use dataflows::{BulkSlot, Inputs, Outputs, Time};
+use differential_dataflow::consolidation::consolidate;
 
 use super::{Engine, Solution, problem};
 use crate::model::{Model, Node, Sample, level_rate, lowest_level, samples_of};
@@ -37,6 +38,8 @@ pub struct DataflowEngine<'w> {
     members: FxHashMap<Node, Vec<u32>>,
     /// Dense ids of the samples that some membership refers to.
     ids: SampleIds,
+    /// Where the initial arcs go in bulk, when every worker shares this process.
+    bulk: Option<BulkSlot>,
     /// The last epoch's solution.
     last: Option<Solution>,
     /// The last epoch's problem and plan.
@@ -50,9 +53,17 @@ pub struct DataflowEngine<'w> {
 impl<'w> DataflowEngine<'w> {
     /// Builds the dataflow on `worker`. Every worker must build it; only worker 0 drives it,
     /// the others drop their inputs and just step.
-    pub fn build(worker: &'w mut Worker, model: Model, seed: u64, with_coverage: bool) -> Self {
-        let (inputs, outputs) = worker
-            .dataflow::<Time, _, _>(|scope| dataflows::build(scope, model, seed, with_coverage));
+    pub fn build(
+        worker: &'w mut Worker,
+        model: Model,
+        seed: u64,
+        with_coverage: bool,
+        bulk: Option<BulkSlot>,
+    ) -> Self {
+        let slot = bulk.clone();
+        let (inputs, outputs) = worker.dataflow::<Time, _, _>(|scope| {
+            dataflows::build(scope, model, seed, with_coverage, slot)
+        });
         DataflowEngine {
             worker,
             inputs,
@@ -60,6 +71,7 @@ impl<'w> DataflowEngine<'w> {
             seed,
             time: 0,
             held: None,
+            bulk,
             nodes: FxHashSet::default(),
             level_counts: BTreeMap::new(),
             members: FxHashMap::default(),
@@ -72,9 +84,21 @@ impl<'w> DataflowEngine<'w> {
     }
 
     /// Feeds a state delta; node arrivals and departures bring or take their samples.
-    fn feed(&mut self, delta: Delta) {
-        for (arc, diff) in delta.arcs {
-            self.inputs.arcs.update(arc, diff);
+    fn feed(&mut self, mut delta: Delta) {
+        match &self.bulk {
+            // The first round's arcs (the initial graph) go over in bulk, where the workers can
+            // read them (see `BulkSlot`).
+            Some(slot) if self.time == 0 && !delta.arcs.is_empty() => {
+                consolidate(&mut delta.arcs);
+                // Updates fed now carry the current time; `round` closes it.
+                slot.put(self.time, delta.arcs);
+                self.inputs.bulk.update((), 1);
+            }
+            _ => {
+                for (arc, diff) in delta.arcs {
+                    self.inputs.arcs.update(arc, diff);
+                }
+            }
         }
         for (adopter, diff) in delta.adopters {
             self.inputs.adopters.update(adopter, diff);
@@ -130,14 +154,20 @@ impl<'w> DataflowEngine<'w> {
         self.inputs.arcs.advance_to(t);
         self.inputs.adopters.advance_to(t);
         self.inputs.roots.advance_to(t);
+        self.inputs.bulk.advance_to(t);
         self.inputs.arcs.flush();
         self.inputs.adopters.flush();
         self.inputs.roots.flush();
+        self.inputs.bulk.flush();
         let probe = &self.outputs.probe;
         // Park rather than spin while other workers (or processes) finish the round.
         let patience = Some(std::time::Duration::from_millis(10));
         self.worker
             .step_or_park_while(patience, || probe.less_than(&t));
+        if let Some(slot) = &self.bulk {
+            // Every worker has read its bulk arcs by now.
+            slot.clear();
+        }
 
         let mut updates = std::mem::take(&mut *self.outputs.members.borrow_mut());
         consolidate_updates(&mut updates);
@@ -315,9 +345,15 @@ impl Engine for DataflowEngine<'_> {
 }
 
 /// Builds the dataflow on a worker other than 0: it takes part in every round but feeds nothing.
-pub fn serve(worker: &mut Worker, model: Model, seed: u64, with_coverage: bool) {
-    let (inputs, _outputs) =
-        worker.dataflow::<Time, _, _>(|scope| dataflows::build(scope, model, seed, with_coverage));
+pub fn serve(
+    worker: &mut Worker,
+    model: Model,
+    seed: u64,
+    with_coverage: bool,
+    bulk: Option<BulkSlot>,
+) {
+    let (inputs, _outputs) = worker
+        .dataflow::<Time, _, _>(|scope| dataflows::build(scope, model, seed, with_coverage, bulk));
     // Dropping the inputs closes them; timely keeps stepping this worker until the dataflow ends.
     drop(inputs);
 }

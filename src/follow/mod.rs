@@ -28,6 +28,7 @@ pub mod validate;
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -37,6 +38,7 @@ use crate::input::{
     Diagnostics, Event, EventLines, InputError, InputSpec, LineError, read_initial,
 };
 use crate::job::{JobError, Session};
+use crate::metrics::Metrics;
 use crate::output::{Format, Output, Summary, cut_log_after, cut_log_to};
 use checkpoint::{CheckpointError, Checkpoints, Mark, Settings};
 use status::{Figures, Status};
@@ -64,6 +66,8 @@ pub struct FollowConfig {
     /// Where stdout's data goes in a cluster (fd 1 then carries timely's messages); `None`:
     /// stdout.
     pub data: Option<crate::cluster::DataOut>,
+    /// The metrics to keep (`--metrics`), if any.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// Why following stopped with an error.
@@ -136,6 +140,10 @@ pub fn follow<E: Engine>(
             restored.as_ref().map(|r| r.mark.epoch),
         )?;
     }
+    let mut out = out.with_metrics(cfg.metrics.clone());
+    // After `align_change_log`: the page starts from the epochs the log keeps.
+    out.keep_report(job.params.epsilon)
+        .map_err(JobError::from)?;
     let mut f = Follower {
         cfg,
         session,
@@ -173,6 +181,7 @@ pub fn follow<E: Engine>(
         }
         None => {
             let events = read_initial(&cfg.input, &mut f.diag)?;
+            f.count(|m| m.read(events.len() as u64));
             let summary = f.session.epoch(events, f.diag.skipped, &mut f.out)?;
             f.report.last = Some(summary);
             f.record(None)?;
@@ -290,6 +299,7 @@ impl<E: Engine> Follower<'_, E> {
             }
             match item {
                 Item::Event(event) => {
+                    self.count(|m| m.read(1));
                     if self.batcher.closes_before(&event) {
                         self.close(before)?;
                     }
@@ -327,8 +337,10 @@ impl<E: Engine> Follower<'_, E> {
                     {
                         self.close_unforeseen(self.tail.position())?;
                     } else {
+                        self.out.idle();
                         std::thread::sleep(poll);
                     }
+                    self.count(|m| m.behind(self.tail.lag()));
                     self.status_line();
                 }
             }
@@ -413,6 +425,7 @@ impl<E: Engine> Follower<'_, E> {
         self.record(position)?;
         self.logged.clear();
         self.report.busy = self.started.elapsed();
+        self.count(|m| m.behind(self.tail.lag()));
         self.status_line();
         Ok(())
     }
@@ -443,7 +456,15 @@ impl<E: Engine> Follower<'_, E> {
             self.session.state(),
             self.batcher.window(),
         )?;
+        self.count(Metrics::checkpointed);
         Ok(())
+    }
+
+    /// Updates the metrics, when they are kept.
+    fn count(&self, update: impl FnOnce(&Metrics)) {
+        if let Some(m) = &self.cfg.metrics {
+            update(m);
+        }
     }
 
     fn status_line(&mut self) {

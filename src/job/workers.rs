@@ -11,6 +11,7 @@ use crate::engine::baseline::BaselineEngine;
 use crate::engine::dataflow::{DataflowEngine, serve};
 use crate::engine::oracle::OracleEngine;
 use crate::engine::{Engine, EngineKind};
+use dataflows::BulkSlot;
 
 /// A session over whichever engine the job runs on.
 pub type AnySession<'e> = Session<Box<dyn Engine + 'e>>;
@@ -42,13 +43,20 @@ where
     F: Fn(&mut AnySession<'_>) -> Result<R, JobError> + Send + Sync + 'static,
 {
     let with_coverage = cfg.verify;
+    // One process: its workers can share the initial arcs in bulk.
+    let bulk = match launch.communication {
+        timely::CommunicationConfig::Cluster { .. } => None,
+        _ => Some(BulkSlot::default()),
+    };
     let workers = crate::cluster::execute(launch, move |worker| {
+        let bulk = bulk.clone();
         if worker.index() == 0 {
-            let engine = DataflowEngine::build(worker, cfg.model, cfg.params.seed, with_coverage);
+            let engine =
+                DataflowEngine::build(worker, cfg.model, cfg.params.seed, with_coverage, bulk);
             let engine: Box<dyn Engine + '_> = Box::new(engine);
             body(&mut Session::new(engine, cfg.clone())).map(Some)
         } else {
-            serve(worker, cfg.model, cfg.params.seed, with_coverage);
+            serve(worker, cfg.model, cfg.params.seed, with_coverage, bulk);
             Ok(None)
         }
     })?;

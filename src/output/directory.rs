@@ -21,6 +21,7 @@ pub const LOCK: &str = ".lock";
 pub struct Dir {
     /// Locked while this exists.
     _lock: File,
+    path: PathBuf,
     log: File,
     log_path: PathBuf,
     recs: PathBuf,
@@ -37,10 +38,16 @@ impl Dir {
         let log = open_whole_lines(&log_path).map_err(on(&log_path))?;
         Ok(Dir {
             _lock: lock,
+            path: path.to_path_buf(),
             log,
             log_path,
             recs: path.join(recommendations::FILE),
         })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Appends one epoch's records to the change log.

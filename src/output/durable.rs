@@ -1,6 +1,7 @@
 //! Files that survive a crash: the one place for atomic replacement (write a `.tmp`, fsync,
-//! rename, fsync the directory), directory syncs, torn-tail repair of append-only line files, and
-//! the error that names the file an operation failed on.
+//! rename, fsync the directory; or only write and rename, for a view that need not survive),
+//! directory syncs, torn-tail repair of append-only line files, and the error that names the file
+//! an operation failed on.
 //!
 //! The output directory (`recommendations.tsv`, `changes.jsonl`) and `follow`'s state directory
 //! (`checkpoint.json`, `journal.jsonl`) both go through here.
@@ -55,6 +56,18 @@ pub fn try_lock(path: &Path) -> Result<Option<File>, FileError> {
         Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(e)) => Err(on(path)(e)),
     }
+}
+
+/// Replaces `path` so that a reader finds the old bytes or the new ones, as
+/// [`write_atomically`] does, but without its fsyncs: for a file that is only a view of others
+/// (the report page), which a crash may leave old or empty and the next writing puts right. On a
+/// loaded disk the two fsyncs cost more than drawing the page.
+pub fn replace_for_readers(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    fs::write(&tmp, bytes).map_err(on(&tmp))?;
+    fs::rename(&tmp, path).map_err(on(path))
 }
 
 /// Cuts `file` (at `path`) to `len` bytes and makes the cut durable.

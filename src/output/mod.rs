@@ -10,6 +10,11 @@
 //!   Lines; and `recommendations.tsv`, the complete current set ([`recommendations`]), replaced
 //!   atomically through [`durable`]. The directory is written before stdout, so a run that stops
 //!   on a closed stdout leaves it complete up to the last epoch.
+//! - `DIR/report.html` ([`crate::report`]), when the caller asks for it with
+//!   [`Output::keep_report`]: the report page, redrawn after an epoch at most once a second (less
+//!   often when drawing takes long, see [`crate::report::REFRESH`]), when the follower is idle,
+//!   and when the output is dropped; replaced atomically too, but not fsynced.
+//! - Every emitted epoch is also counted in the metrics given to [`Output::with_metrics`].
 //! - A closed stdout (`cimflow run ... | head`) is [`OutputError::Closed`]: the caller stops
 //!   quietly with exit status 0.
 //!
@@ -31,8 +36,11 @@ pub mod records;
 
 use std::io::{self, ErrorKind, Write};
 use std::path::Path;
+use std::sync::Arc;
 
+use crate::metrics::Metrics;
 use crate::model::Node;
+use crate::report::Refresher;
 
 pub use change_log::{LogCut, cut_log_after, cut_log_to};
 pub use durable::FileError;
@@ -73,6 +81,10 @@ pub struct Output {
     /// An epoch's records, kept across epochs to save reallocating.
     json: Vec<u8>,
     tsv: Vec<u8>,
+    /// Counts every epoch emitted.
+    metrics: Option<Arc<Metrics>>,
+    /// Keeps `DIR/report.html` current.
+    report: Option<Refresher>,
 }
 
 impl Output {
@@ -107,9 +119,43 @@ impl Output {
             closed: false,
             json: Vec::new(),
             tsv: Vec::new(),
+            metrics: None,
+            report: None,
         })
     }
 
+    /// Counts every epoch emitted from now on in `metrics`.
+    pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// With an output directory, keeps `report.html` there current from now on, starting from
+    /// what its change log already holds; `epsilon` places the ratio chart's 1/2 − ε line.
+    /// A no-op without a directory.
+    pub fn keep_report(&mut self, epsilon: f64) -> Result<(), OutputError> {
+        if let Some(dir) = &self.dir {
+            self.report = Some(Refresher::open(dir.path(), epsilon)?);
+        }
+        Ok(())
+    }
+
+    /// Between epochs, when there is time: redraws the report page if it is behind.
+    pub fn idle(&mut self) {
+        if let Some(r) = &mut self.report {
+            let drawn = r.idle();
+            self.report_drawn(drawn);
+        }
+    }
+
+    /// A report page that cannot be written does not stop the run (the change log and
+    /// `recommendations.tsv` carry the data): it is reported once and no longer kept.
+    fn report_drawn(&mut self, drawn: Result<(), FileError>) {
+        if let Err(e) = drawn {
+            eprintln!("cimflow: {e}; the report page is no longer kept current");
+            self.report = None;
+        }
+    }
     /// Emits one epoch: `changes` in the order given, then `summary`; with an output directory,
     /// also appends them to the change log and replaces the current set with `current`
     /// (adopter, friend, gain), written in the order given.
@@ -135,6 +181,10 @@ impl Output {
             dir.append_log(&self.json)?;
             dir.replace_recommendations(current)?;
         }
+        if let Some(r) = &mut self.report {
+            let drawn = r.epoch(epoch, changes, summary, current);
+            self.report_drawn(drawn);
+        }
         let data = match self.format {
             Format::Jsonl => &self.json,
             Format::Tsv => {
@@ -145,7 +195,12 @@ impl Output {
         };
         let sent = self.sink.write_all(data).and_then(|()| self.sink.flush());
         match sent {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(m) = &self.metrics {
+                    m.epoch(changes, summary);
+                }
+                Ok(())
+            }
             Err(e) if e.kind() == ErrorKind::BrokenPipe => {
                 self.closed = true;
                 Err(OutputError::Closed)
@@ -171,6 +226,16 @@ impl Output {
         match &self.dir {
             Some(dir) => dir.replace_recommendations(current),
             None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Output {
+    /// The report page shows the last epoch.
+    fn drop(&mut self) {
+        if let Some(r) = &mut self.report {
+            let drawn = r.flush();
+            self.report_drawn(drawn);
         }
     }
 }

@@ -30,7 +30,16 @@ pub fn encode(current: &[(Node, Node, f64)]) -> Vec<u8> {
 /// The (adopter, friend) pairs of a file in this format (the header optional, the gain too). A
 /// bad line stops the reading: a silently shorter seed set would be a wrong answer.
 pub fn read(path: &Path) -> Result<Vec<(Node, Node)>, InputError> {
-    let mut pairs = Vec::new();
+    Ok(read_with_gains(path)?
+        .into_iter()
+        .map(|(adopter, friend, _)| (adopter, friend))
+        .collect())
+}
+
+/// The (adopter, friend, gain) lines of a file in this format, as [`read`] reads them; a
+/// missing gain is NaN.
+pub fn read_with_gains(path: &Path) -> Result<Vec<(Node, Node, f64)>, InputError> {
+    let mut lines = Vec::new();
     let mut diag = Diagnostics::new(true);
     for_each_line(path, &mut diag, |number, line| {
         let mut f = fields(line, false);
@@ -42,15 +51,17 @@ pub fn read(path: &Path) -> Result<Vec<(Node, Node)>, InputError> {
         }
         let adopter = node(first)?;
         let friend = node(need(&mut f, "friend")?)?;
-        if let Some(gain) = f.next() {
-            gain.parse::<f64>()
-                .map_err(|_| format!("gain `{gain}` is not a number"))?;
-        }
+        let gain = match f.next() {
+            Some(gain) => gain
+                .parse::<f64>()
+                .map_err(|_| format!("gain `{gain}` is not a number"))?,
+            None => f64::NAN,
+        };
         if let Some(x) = f.next() {
             return Err(format!("unexpected field `{x}`"));
         }
-        pairs.push((adopter, friend));
+        lines.push((adopter, friend, gain));
         Ok(())
     })?;
-    Ok(pairs)
+    Ok(lines)
 }

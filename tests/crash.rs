@@ -53,6 +53,7 @@ fn writes_cut_short_neither_lose_nor_repeat() {
         ]
         .concat();
         let changes = out.join("changes.jsonl");
+        harness::without_report(&out);
         let mut limit = 1_000u64;
         let mut cut = std::collections::BTreeSet::new();
         let mut runs = 0;

@@ -41,7 +41,7 @@ impl Sample {
 
     /// Whether the arc `u → v` is live in this sample, given its threshold.
     pub fn live(&self, seed: u64, u: Node, v: Node, threshold: u64) -> bool {
-        coin(seed, self, u, v) < threshold
+        self.coins(seed).live(u, v, threshold)
     }
 
     /// The sample's coins, keyed once: `coins.coin(u, v) == coin(seed, self, u, v)`.
@@ -59,6 +59,19 @@ impl Coins {
     pub fn coin(&self, u: Node, v: Node) -> u64 {
         hash3(self.0, u, v) >> 1
     }
+
+    /// Whether arc `u → v` is live, given its threshold.
+    pub fn live(&self, u: Node, v: Node, threshold: u64) -> bool {
+        is_live(self.coin(u, v), threshold)
+    }
+}
+
+/// Whether an arc whose coin is `coin` is live at `threshold`: the one comparison every search
+/// (the dataflow's, the oracle's) makes, so that its unit tests cover them all. Strict, so that
+/// threshold 0 is never live and [`ONE`] (above every 63-bit coin) always is.
+#[inline]
+pub fn is_live(coin: u64, threshold: u64) -> bool {
+    coin < threshold
 }
 
 /// The samples rooted at `root` at rate `rate`, in both halves, in `Ord` order of slot.
@@ -254,6 +267,50 @@ mod tests {
         let arcs = [(1, f), (2, f), (3, f)];
         let t: Vec<_> = thresholds(Model::Wc, arcs.iter().map(|(u, f)| (*u, f))).collect();
         assert_eq!(t, vec![(1, ONE / 3), (2, ONE / 3), (3, ONE / 3)]);
+    }
+
+    /// The comparison at the coin itself: a threshold equal to the coin is not live, one above
+    /// it is; 0 is never live and ONE always is (every coin has 63 bits).
+    #[test]
+    fn the_comparison_is_strict_and_the_ends_are_exact() {
+        for root in 0..200 {
+            for slot in 0..4 {
+                let coins = Sample { root, slot }.coins(9);
+                for (u, v) in [(1, 2), (2, 1), (root, 7), (u64::MAX, 0)] {
+                    let c = coins.coin(u, v);
+                    assert!(c < ONE, "a coin of 64 bits");
+                    assert!(!coins.live(u, v, c) && coins.live(u, v, c + 1), "{c}");
+                    assert!(!coins.live(u, v, 0) && coins.live(u, v, ONE));
+                    assert!(!is_live(c, c) && is_live(c, c + 1));
+                }
+            }
+        }
+        assert!(!is_live(0, 0) && is_live(0, 1) && is_live(ONE - 1, ONE));
+    }
+
+    /// R1 (slot 2j) and R2 (slot 2j + 1) flip independent coins, as do two samples of one half:
+    /// with equal coins the R2 estimate would be measured on the samples the greedy chose from.
+    #[test]
+    fn the_halves_flip_independent_coins() {
+        let (mut both, mut next_both, mut trials) = (0u64, 0u64, 0u64);
+        for root in 0..500u64 {
+            let r1 = Sample { root, slot: 2 }.coins(4);
+            let r2 = Sample { root, slot: 3 }.coins(4);
+            let r1_next = Sample { root, slot: 4 }.coins(4);
+            for u in 0..40u64 {
+                let a = r1.live(u, root, ONE / 2);
+                both += u64::from(a && r2.live(u, root, ONE / 2));
+                next_both += u64::from(a && r1_next.live(u, root, ONE / 2));
+                trials += 1;
+            }
+        }
+        // 20,000 trials of probability 1/4: sd ≈ 61. Equal coins would give 1/2.
+        for n in [both, next_both] {
+            assert!(
+                (n as i64 - trials as i64 / 4).abs() < 400,
+                "{n} of {trials}"
+            );
+        }
     }
 
     #[test]

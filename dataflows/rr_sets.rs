@@ -35,7 +35,7 @@ use timely::dataflow::operators::vec::Broadcast;
 
 use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
 use super::{ArcUpdate, BulkSlot, Time};
-use crate::model::{ArcFact, Coins, Model, Node, Sample};
+use crate::model::{ArcFact, Coins, Model, Node, Sample, is_live};
 
 /// A membership the operator reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -182,7 +182,7 @@ impl Member {
 
     /// Counts an in-arc's coin `c` under its threshold `t` into the summary.
     fn note(&mut self, c: u64, t: u64) {
-        if c < t {
+        if is_live(c, t) {
             self.max_live = self.max_live.max(c);
         } else {
             self.min_dead = self.min_dead.min(c);
@@ -191,7 +191,7 @@ impl Member {
 
     /// Whether some in-arc under the shared threshold may flip when it moves from `old` to `new`.
     fn may_flip(&self, old: u64, new: u64) -> bool {
-        (new < old && self.max_live >= new) || (new > old && self.min_dead < new)
+        (new < old && !is_live(self.max_live, new)) || (new > old && is_live(self.min_dead, new))
     }
 }
 
@@ -475,7 +475,10 @@ impl SampleIndex {
             let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
             for &(u, before, after) in &head.singles {
                 let c = coins.coin(self.graph.node(u), node_v);
-                let (was, is) = (before.is_some_and(|t| c < t), after.is_some_and(|t| c < t));
+                let (was, is) = (
+                    before.is_some_and(|t| is_live(c, t)),
+                    after.is_some_and(|t| is_live(c, t)),
+                );
                 if let Some(t) = after {
                     held.tree[at].note(c, t);
                 }
@@ -490,7 +493,7 @@ impl SampleIndex {
                     let c = coins.coin(self.graph.node(u), node_v);
                     summary.note(c, t);
                     if shared && !is_single(u) {
-                        flips.push((u, c < old, c < t));
+                        flips.push((u, is_live(c, old), is_live(c, t)));
                     }
                 }
                 held.tree[at] = summary;
@@ -630,7 +633,7 @@ impl SampleIndex {
         for &x in &cut {
             let node_x = self.graph.node(x);
             let into = self.graph.live_out_arcs(x).find(|&(y, thr)| {
-                self.seen[y as usize] == self.stamp && coins.coin(node_x, self.graph.node(y)) < thr
+                self.seen[y as usize] == self.stamp && coins.live(node_x, self.graph.node(y), thr)
             });
             if let Some((y, _)) = into {
                 attached.push((x, y));
@@ -652,7 +655,7 @@ impl SampleIndex {
             for (u, thr) in self.graph.live_in_arcs(v) {
                 if self.seen[u as usize] != self.stamp
                     && cut.contains(&u)
-                    && coins.coin(self.graph.node(u), head) < thr
+                    && coins.live(self.graph.node(u), head, thr)
                 {
                     self.seen[u as usize] = self.stamp;
                     found.push(u);
@@ -762,7 +765,7 @@ impl SampleIndex {
                 if shared {
                     summary.note(c, thr);
                 }
-                if fresh && c < thr {
+                if fresh && is_live(c, thr) {
                     self.seen[u as usize] = self.stamp;
                     stack.push(tree.len());
                     tree.push(Member::new(u, v));

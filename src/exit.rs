@@ -2,7 +2,7 @@
 //! the cluster's process name, the job's and the follower's errors) it came through.
 //!
 //! - 0: success, and a closed stdout (the reader went away, as in `cimflow run ... | head`);
-//! - 2: a bad input line under `--strict`;
+//! - 2: a bad input line under `--strict`, or a corrupt gzip input file;
 //! - 1: anything else.
 
 use std::process::ExitCode;
@@ -61,6 +61,23 @@ pub fn classify(e: &anyhow::Error) -> Exit {
     Exit::Failure
 }
 
+/// The one line that reports `e`: its message, then each cause's that it does not already say.
+/// Most of cimflow's errors print their cause in their own message (`{path}: {source}`) and
+/// return it as their `source()` too, so `{:#}` would say an OS error twice (issue 10).
+pub fn message(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&said);
+        }
+    }
+    text
+}
+
 fn follow(e: &FollowError) -> Exit {
     match e {
         FollowError::Job(j) => job(j),
@@ -78,7 +95,7 @@ fn job(e: &JobError) -> Exit {
 
 fn input(e: &InputError) -> Exit {
     match e {
-        InputError::Bad(_) => Exit::BadInput,
+        InputError::Bad(_) | InputError::Corrupt { .. } => Exit::BadInput,
         _ => Exit::Failure,
     }
 }
@@ -101,6 +118,22 @@ mod tests {
             line: 3,
             problem: "x".into(),
         })
+    }
+
+    #[test]
+    fn a_cause_already_said_is_not_said_again() {
+        let os = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let e = anyhow::Error::new(InputError::Io {
+            file: "g.txt".into(),
+            source: os(),
+        })
+        .context("process 0 of 2");
+        let text = message(&e);
+        assert_eq!(text.matches(&os().to_string()).count(), 1, "{text}");
+        assert!(text.starts_with("process 0 of 2: g.txt: "), "{text}");
+        // A cause that adds something is kept.
+        let e = anyhow::anyhow!("disk").context("writing");
+        assert_eq!(message(&e), "writing: disk");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use cimflow::cli::{Cli, Command, EvaluateArgs, FollowArgs, JobArgs, ReportArgs, 
 use cimflow::cluster::{ClusterArgs, DataOut, Launch, quiet_connection_panics, take_stdout};
 use cimflow::engine::EngineKind;
 use cimflow::evaluate;
-use cimflow::exit::{Exit, classify};
+use cimflow::exit::{Exit, classify, message};
 use cimflow::follow::{FollowConfig, Report};
 use cimflow::input::{Diagnostics, InitialEvents, read_events, read_initial_lazily};
 use cimflow::job::workers::{AnySession, with_session};
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
             let exit = classify(&e);
             // A reader that went away (`| head`) is not an error worth a message.
             if exit != Exit::Closed {
-                eprintln!("cimflow: {e:#}");
+                eprintln!("cimflow: {}", message(&e));
             }
             exit.code()
         }
@@ -51,7 +51,11 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     args.validate().map_err(anyhow::Error::msg)?;
     let served = serve_metrics(&args.job, Role::Run)?;
     let cluster = args.job.cluster.clone();
-    let launch = cluster.launch()?;
+    let mut launch = cluster.launch()?;
+    launch.terms.extend(cimflow::cluster::handshake::job_terms(
+        "run",
+        &args.job.config(),
+    ));
     // Process 0 alone reads the input and writes the results (see `cimflow::cluster`).
     let (initial, loaded) = if cluster.is_first() {
         load(&args)?
@@ -181,7 +185,10 @@ fn follow(args: FollowArgs) -> anyhow::Result<()> {
         metrics: served.as_ref().map(|(m, _)| Arc::clone(m)),
     };
     let kind = EngineKind::of(Method::Cimflow, args.job.oracle);
-    let launch = cluster.launch()?;
+    let mut launch = cluster.launch()?;
+    launch
+        .terms
+        .extend(cimflow::cluster::handshake::job_terms("follow", &cfg));
     let ran = drive(cluster, kind, launch, cfg, move |session| {
         Ok(cimflow::follow::follow(session, &fcfg, &stop))
     });

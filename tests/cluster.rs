@@ -338,8 +338,9 @@ fn only_process_0_needs_the_input_files() {
 }
 
 /// timely prints its connection messages with `println!`; they go to stderr, never into the data.
-/// Process 1 starts first, so that it must retry ("error connecting to worker 0"), and process 0
-/// after, so that it must wait ("awaiting connections").
+/// Process 1 starts first, so that it must wait for process 0 (in cimflow's settings check, which
+/// comes before timely connects), and process 0 after, so that timely must wait ("awaiting
+/// connections").
 #[test]
 fn timely_messages_go_to_stderr() {
     let args = example_args();
@@ -362,7 +363,7 @@ fn timely_messages_go_to_stderr() {
         ran[0].stderr
     );
     assert!(
-        ran[1].stderr.contains("error connecting to worker 0"),
+        ran[1].stderr.contains("waiting for process 0"),
         "{}",
         ran[1].stderr
     );

@@ -140,6 +140,10 @@ impl ClusterArgs {
         Ok(Launch {
             communication: self.communication()?,
             connect_timeout: timeout,
+            terms: vec![
+                ("-n".into(), self.processes.to_string()),
+                ("-w".into(), self.workers.to_string()),
+            ],
         })
     }
 

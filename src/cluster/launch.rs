@@ -29,8 +29,12 @@ use timely::worker::Worker;
 pub struct Launch {
     /// Threads, processes and addresses.
     pub communication: CommunicationConfig,
-    /// How long the processes may take to connect; `None` waits for ever.
+    /// How long the processes may take to connect, and how long one may go unheard while they
+    /// compute; `None` waits for ever.
     pub connect_timeout: Option<Duration>,
+    /// The settings every process of a cluster must share, as `(flag, value)`: checked before
+    /// timely connects ([`super::handshake`]).
+    pub terms: Vec<(String, String)>,
 }
 
 impl From<CommunicationConfig> for Launch {
@@ -38,6 +42,7 @@ impl From<CommunicationConfig> for Launch {
         Launch {
             communication,
             connect_timeout: None,
+            terms: Vec::new(),
         }
     }
 }
@@ -48,6 +53,9 @@ pub enum LaunchError {
     /// timely refused the configuration or could not listen (a port in use, say).
     #[error("timely could not start: {0}")]
     Start(String),
+    /// The processes were started with different settings, or one never answered.
+    #[error(transparent)]
+    Handshake(#[from] super::handshake::HandshakeError),
     /// Not every process connected in time.
     #[error(
         "the processes did not all connect within {} s ({addresses}); check that each is running, \
@@ -98,7 +106,12 @@ where
     F: Fn(&mut Worker) -> R + Send + Sync + 'static,
 {
     let addresses = match &launch.communication {
-        CommunicationConfig::Cluster { addresses, .. } => addresses.join(", "),
+        CommunicationConfig::Cluster {
+            addresses, process, ..
+        } => {
+            super::handshake::agree(*process, addresses, &launch.terms, launch.connect_timeout)?;
+            addresses.join(", ")
+        }
         _ => "one process".into(),
     };
     let config = timely::Config {

@@ -24,6 +24,7 @@
 //! user's guide.
 
 pub mod args;
+pub mod handshake;
 pub mod launch;
 pub mod stdout;
 

@@ -103,7 +103,7 @@ impl Oracle {
                     for a in self.offsets[v as usize]..self.offsets[v as usize + 1] {
                         let u = self.tails[a];
                         if !seen[u as usize]
-                            && coins.coin(self.nodes[u as usize], head) < self.thresholds[a]
+                            && coins.live(self.nodes[u as usize], head, self.thresholds[a])
                         {
                             seen[u as usize] = true;
                             stack.push(u);

@@ -97,6 +97,39 @@ impl Window {
         emit(event);
     }
 
+    /// Whether this window (loaded from a checkpoint) is one that pushing events into
+    /// `Window::new(span)` could have made: the same span, a finite clock ≥ 0, and every pending
+    /// expiry of an interaction between two nodes, stamped between the clock (earlier ones have
+    /// been released) and clock + span, with its own arrival number below the counter.
+    pub fn check(&self, span: f64) -> Result<(), String> {
+        if self.span.to_bits() != span.to_bits() {
+            return Err(format!("a window of {} s, not {span} s", self.span));
+        }
+        let clock = match self.clock {
+            Some(c) if c.is_finite() && c >= 0.0 => Some(c),
+            Some(c) => return Err(format!("window clock {c}: not a finite time ≥ 0")),
+            None => None,
+        };
+        let mut arrivals = Vec::with_capacity(self.queue.len());
+        for Reverse(e) in &self.queue {
+            let at = f64::from_bits(e.at);
+            let fits =
+                clock.is_some_and(|c| at.is_finite() && at >= span && at >= c && at <= c + span);
+            if !fits || e.u == e.v || e.n == 0 || e.arrival >= self.arrivals {
+                return Err(format!(
+                    "window: impossible expiry of {} -> {} (x{}) at {at}",
+                    e.u, e.v, e.n
+                ));
+            }
+            arrivals.push(e.arrival);
+        }
+        arrivals.sort_unstable();
+        if arrivals.windows(2).any(|w| w[0] == w[1]) {
+            return Err("window: two expiries with one arrival number".into());
+        }
+        Ok(())
+    }
+
     /// The span D, in seconds.
     pub fn span(&self) -> f64 {
         self.span
@@ -116,6 +149,43 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A window loaded from a checkpoint is checked against what pushing events could make.
+    #[test]
+    fn impossible_windows_are_told_apart() {
+        let mut w = Window::new(10.0);
+        for t in [1.0, 4.0, 8.0] {
+            w.push(at(t, Op::Add, EventKind::Interaction(1, 2, 1)), |_| {});
+        }
+        assert_eq!(w.check(10.0), Ok(()));
+        assert!(w.check(20.0).is_err());
+        let edited = |f: &dyn Fn(&mut Window)| {
+            let mut x = w.clone();
+            f(&mut x);
+            x.check(10.0)
+        };
+        // A clock past the pending expiries (they would have been released).
+        assert!(edited(&|x| x.clock = Some(1e300)).is_err());
+        assert!(edited(&|x| x.clock = Some(-1.0)).is_err());
+        assert!(edited(&|x| x.clock = None).is_err());
+        assert!(edited(&|x| x.arrivals = 2).is_err());
+        assert!(
+            edited(&|x| {
+                let mut q: Vec<_> = x.queue.drain().collect();
+                q[0].0.n = 0;
+                x.queue.extend(q);
+            })
+            .is_err()
+        );
+        assert!(
+            edited(&|x| {
+                let mut q: Vec<_> = x.queue.drain().collect();
+                q[1].0.arrival = q[0].0.arrival;
+                x.queue.extend(q);
+            })
+            .is_err()
+        );
+    }
 
     fn at(t: f64, op: Op, kind: EventKind) -> Event {
         Event {

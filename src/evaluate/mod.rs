@@ -4,10 +4,11 @@
 //! The RR estimate reported by `run` comes from the same samples the selection was made on (R2 is
 //! held out from the greedy, but not from the code). This module re-measures σ_P(S) by forward
 //! Monte Carlo simulation of the independent cascade ([`simulate::monte_carlo`]), with arc
-//! probabilities from [`State::thresholds`], the single definition of the models, so that a
-//! bug in the RR code cannot hide itself, and so that baselines and cimflow are scored by the same
-//! yardstick.
+//! probabilities derived on their own ([`probabilities`]): it shares no code with the RR path
+//! beyond the accepted state, so that a bug in the RR code or in the model's thresholds cannot
+//! hide itself, and so that baselines and cimflow are scored by the same yardstick.
 
+pub mod probabilities;
 pub mod simulate;
 
 use std::path::Path;
@@ -53,14 +54,6 @@ pub fn snapshot(model: Model, events: &[Event]) -> State {
     state
 }
 
-/// Every arc of `state` with its live threshold, as [`monte_carlo`] takes them; sorted, so that an
-/// estimate does not depend on hash-map order.
-pub fn arc_thresholds(state: &State) -> Vec<(Node, Node, u64)> {
-    let mut arcs = state.thresholds();
-    arcs.sort_unstable();
-    arcs
-}
-
 /// σ_P(`seeds`) on `state`'s snapshot by `runs` Monte Carlo cascades over `threads` threads,
 /// reproducible for a given (`rng_seed`, `threads`).
 pub fn spread(
@@ -72,7 +65,7 @@ pub fn spread(
 ) -> Estimate {
     let adopters: Vec<Node> = state.adopters().keys().copied().collect();
     monte_carlo(
-        &arc_thresholds(state),
+        &probabilities::arc_probabilities(state),
         &adopters,
         seeds,
         runs,
@@ -132,7 +125,6 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use crate::input::{EventKind, Op};
-    use crate::model::ONE;
 
     fn arc(u: Node, v: Node) -> Event {
         Event {
@@ -143,12 +135,12 @@ mod tests {
     }
 
     #[test]
-    fn thresholds_follow_the_model() {
+    fn probabilities_follow_the_model() {
         // indeg(3) = 2, indeg(2) = 1.
         let s = snapshot(Model::Wc, &[arc(1, 3), arc(2, 3), arc(1, 2)]);
         assert_eq!(
-            arc_thresholds(&s),
-            vec![(1, 2, ONE), (1, 3, ONE / 2), (2, 3, ONE / 2)]
+            probabilities::arc_probabilities(&s),
+            vec![(1, 2, 1.0), (1, 3, 0.5), (2, 3, 0.5)]
         );
     }
 

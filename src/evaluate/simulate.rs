@@ -4,7 +4,8 @@
 //! σ_P(S) = E[|{v ∈ P : v is reached from S \ A over live arcs}|] under the independent cascade
 //! on P = G − A: adopters neither pass influence on nor count, seeds that are adopters are
 //! ignored, and seeds count themselves. Each of `runs` cascades flips a fresh coin per arc
-//! attempt (live when `u64 >> 1 < threshold`); the estimate is the sample mean X̄ with standard
+//! attempt (live when a uniform float in [0, 1) from 53 random bits is below p, so p = 0 never is
+//! and p = 1 always is); the estimate is the sample mean X̄ with standard
 //! error s/√runs.
 //!
 //! Runs are split over threads, each with its own `StdRng` seeded from (rng_seed, thread index),
@@ -26,10 +27,10 @@ pub struct Estimate {
     pub runs: usize,
 }
 
-/// Simulates `runs` independent cascades from `seeds` over `arcs` (u, v, threshold), where arc
-/// u → v is live with probability threshold / [`crate::model::ONE`].
+/// Simulates `runs` independent cascades from `seeds` over `arcs` (u, v, p), where arc u → v is
+/// live with probability p.
 pub fn monte_carlo(
-    arcs: &[(Node, Node, u64)],
+    arcs: &[(Node, Node, f64)],
     adopters: &[Node],
     seeds: &[Node],
     runs: usize,
@@ -40,9 +41,9 @@ pub fn monte_carlo(
     blocked.sort_unstable();
     let is_adopter = |v: &Node| blocked.binary_search(v).is_ok();
 
-    let kept: Vec<(Node, Node, u64)> = arcs
+    let kept: Vec<(Node, Node, f64)> = arcs
         .iter()
-        .filter(|(u, v, t)| *t > 0 && !is_adopter(u) && !is_adopter(v))
+        .filter(|(u, v, t)| *t > 0.0 && !is_adopter(u) && !is_adopter(v))
         .copied()
         .collect();
     let mut nodes: Vec<Node> = kept.iter().flat_map(|&(u, v, _)| [u, v]).collect();
@@ -60,7 +61,7 @@ pub fn monte_carlo(
         start[i + 1] += start[i];
     }
     let mut fill = start.clone();
-    let mut out = vec![(0u32, 0u64); kept.len()];
+    let mut out = vec![(0u32, 0f64); kept.len()];
     for (u, v, t) in &kept {
         let u = dense(u) as usize;
         out[fill[u]] = (dense(v), *t);
@@ -123,9 +124,14 @@ pub fn monte_carlo(
     }
 }
 
+/// A uniform float in [0, 1) from the top 53 bits of `r`.
+fn unit(r: u64) -> f64 {
+    (r >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 struct Csr {
     start: Vec<usize>,
-    out: Vec<(u32, u64)>,
+    out: Vec<(u32, f64)>,
 }
 
 /// One thread's scratch space: a visit stamp per node saves clearing between runs.
@@ -161,7 +167,7 @@ impl Cascade {
             head += 1;
             for &(v, t) in &g.out[g.start[u as usize]..g.start[u as usize + 1]] {
                 // An arc into an active node cannot change anything, so it costs no coin.
-                if self.stamp[v as usize] != self.now && rng.next_u64() >> 1 < t {
+                if self.stamp[v as usize] != self.now && unit(rng.next_u64()) < t {
                     self.stamp[v as usize] = self.now;
                     self.queue.push(v);
                 }
@@ -174,9 +180,8 @@ impl Cascade {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ONE;
-
-    const HALF: u64 = ONE / 2;
+    const HALF: f64 = 0.5;
+    const ONE: f64 = 1.0;
 
     #[test]
     fn path_with_half_arcs() {
@@ -192,7 +197,7 @@ mod tests {
 
     #[test]
     fn reproducible() {
-        let arcs = [(1, 2, HALF), (2, 3, HALF), (1, 3, ONE / 3)];
+        let arcs = [(1, 2, HALF), (2, 3, HALF), (1, 3, ONE / 3.0)];
         let a = monte_carlo(&arcs, &[], &[1], 5_000, 3, 11);
         let b = monte_carlo(&arcs, &[], &[1], 5_000, 3, 11);
         assert_eq!(a, b);
@@ -216,7 +221,7 @@ mod tests {
     fn degenerate() {
         let e = monte_carlo(&[], &[], &[], 0, 4, 0);
         assert_eq!((e.mean, e.std_err, e.runs), (0.0, 0.0, 0));
-        let e = monte_carlo(&[(1, 2, 0)], &[], &[5], 3, 8, 0);
+        let e = monte_carlo(&[(1, 2, 0.0)], &[], &[5], 3, 8, 0);
         assert_eq!((e.mean, e.std_err), (1.0, 0.0));
     }
 }

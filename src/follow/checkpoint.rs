@@ -45,15 +45,16 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::tail::Position;
+use super::{seal, validate};
 use crate::epochs::Window;
 use crate::input::{Event, EventFormat};
 use crate::job::JobConfig;
 use crate::model::Model;
-use crate::output::durable::{FileError, on, write_atomically};
+use crate::output::durable::{FileError, on, try_lock, write_atomically};
 use crate::state::State;
 
-/// The version of the files' layout.
-const VERSION: u32 = 1;
+/// The version of the files' layout: 2 seals every record with its checksum ([`seal`]).
+const VERSION: u32 = 2;
 
 /// The journal may grow to this size before it is folded into a snapshot, however small that is.
 const JOURNAL_MIN: u64 = 1 << 20;
@@ -134,6 +135,10 @@ pub struct Mark {
 /// What a restart goes on from.
 #[derive(Debug)]
 pub struct Restored {
+    /// Where the epoch after `mark`'s must close, when it was emitted (closed by `--idle` or at
+    /// a file switch, which a restart cannot see again) but not recorded: it is emitted again
+    /// with the same events.
+    pub close_at: Option<Position>,
     /// Where the last recorded epoch left the log.
     pub mark: Mark,
     /// The accepted state after that epoch.
@@ -162,8 +167,15 @@ pub enum CheckpointError {
         /// The state directory.
         dir: String,
     },
+    /// The state directory lost its checkpoint, or the output directory is not the one the
+    /// state directory wrote to.
+    #[error("{0}")]
+    Mismatch(String),
     /// The checkpoint was made under other settings.
-    #[error("{dir}: the checkpoint was made with {flag} {was}, not {now}")]
+    #[error(
+        "{dir}: the checkpoint was made with {flag} {was}, not {now} (use the same, or remove \
+         the state directory to start afresh)"
+    )]
     Settings {
         /// The state directory.
         dir: String,
@@ -178,26 +190,32 @@ pub enum CheckpointError {
 
 #[derive(Serialize)]
 struct SnapshotOut<'a> {
-    version: u32,
     settings: &'a Settings,
+    /// The output directory (absolute), whose change log holds this checkpoint's epochs.
+    output: Option<&'a str>,
     mark: &'a Mark,
     window: Option<&'a Window>,
     state: &'a State,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SnapshotIn {
-    version: u32,
     settings: Settings,
+    output: Option<String>,
     mark: Mark,
     window: Option<Window>,
     state: State,
 }
 
+/// One journal line.
 #[derive(Serialize)]
-struct RecordOut<'a> {
-    mark: &'a Mark,
-    events: &'a [Event],
+enum LineOut<'a> {
+    /// An epoch recorded: where it left the log and the log events it read.
+    Epoch { mark: &'a Mark, events: &'a [Event] },
+    /// Before emitting an epoch whose end a restart could not find again (closed by `--idle` or
+    /// at a file switch): where it closes.
+    Close { epoch: u64, position: &'a Position },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -206,9 +224,10 @@ struct Start {
 }
 
 #[derive(Deserialize)]
-struct RecordIn {
-    mark: Mark,
-    events: Vec<Event>,
+#[serde(deny_unknown_fields)]
+enum LineIn {
+    Epoch { mark: Mark, events: Vec<Event> },
+    Close { epoch: u64, position: Position },
 }
 
 /// The state directory, open for recording.
@@ -217,6 +236,8 @@ pub struct Checkpoints {
     _lock: File,
     dir: PathBuf,
     settings: Settings,
+    /// The output directory, absolute, as the checkpoint records it.
+    output: Option<String>,
     journal: File,
     journal_path: PathBuf,
     journal_len: u64,
@@ -228,11 +249,12 @@ impl Checkpoints {
     /// Opens `dir` (creating it), and loads what it holds: `None` on a first start.
     ///
     /// Phases: take the directory's lock; read the snapshot and the journal; without a snapshot,
-    /// empty the journal (it belongs to no checkpoint); else check the snapshot against the
-    /// settings and replay the journal's whole lines onto it.
+    /// refuse a journal (its checkpoint is lost); else check the snapshot's checksum, settings,
+    /// output directory and every field, and replay the journal's whole lines onto it.
     pub fn open(
         dir: &Path,
         settings: Settings,
+        output: Option<&Path>,
     ) -> Result<(Checkpoints, Option<Restored>), CheckpointError> {
         fs::create_dir_all(dir).map_err(on(dir))?;
         let lock = lock(dir)?;
@@ -255,12 +277,28 @@ impl Checkpoints {
             _lock: lock,
             dir: dir.to_path_buf(),
             settings,
+            output: output.map(|o| {
+                std::path::absolute(o)
+                    .unwrap_or_else(|_| o.to_path_buf())
+                    .display()
+                    .to_string()
+            }),
             journal,
             journal_path,
             journal_len: text.len() as u64,
             snapshot_len: snapshot.as_ref().map(|s| s.len() as u64),
         };
         let Some(snapshot) = snapshot else {
+            // The first epoch is always a snapshot: a journal without one lost its checkpoint.
+            if text.iter().any(|b| !b.is_ascii_whitespace()) {
+                return Err(CheckpointError::Mismatch(format!(
+                    "{}: missing, but {} holds the epochs after it: put checkpoint.json back, or \
+                     remove the state directory (and the output directory's changes.jsonl) to \
+                     start afresh",
+                    snapshot_path.display(),
+                    store.journal_path.display()
+                )));
+            }
             store.truncate_journal(0)?;
             return Ok((store, None));
         };
@@ -272,23 +310,26 @@ impl Checkpoints {
 
     /// The snapshot's content, once it is known to be of this version and these settings.
     fn restore(&self, path: &Path, snapshot: &[u8]) -> Result<Restored, CheckpointError> {
+        let body = seal::unseal(Some(VERSION), snapshot).map_err(|e| corrupt(path, e))?;
         let s: SnapshotIn =
-            serde_json::from_slice(snapshot).map_err(|e| corrupt(path, e.to_string()))?;
-        if s.version != VERSION {
-            return Err(corrupt(
-                path,
-                format!("layout version {}, not {VERSION}", s.version),
-            ));
-        }
+            serde_json::from_slice(body).map_err(|e| corrupt(path, e.to_string()))?;
+        let setting = |flag, was: String, now: String| CheckpointError::Settings {
+            dir: self.dir.display().to_string(),
+            flag,
+            was,
+            now,
+        };
         if let Some((flag, was, now)) = s.settings.differs(&self.settings) {
-            return Err(CheckpointError::Settings {
-                dir: self.dir.display().to_string(),
-                flag,
-                was,
-                now,
-            });
+            return Err(setting(flag, was, now));
         }
+        if s.output != self.output {
+            let show = |o: &Option<String>| o.clone().unwrap_or_else(|| "(none)".into());
+            return Err(setting("--output", show(&s.output), show(&self.output)));
+        }
+        validate::snapshot(&self.settings, &s.mark, s.window.as_ref(), &s.state)
+            .map_err(|e| corrupt(path, e))?;
         Ok(Restored {
+            close_at: None,
             mark: s.mark,
             state: s.state,
             window: s.window,
@@ -305,23 +346,36 @@ impl Checkpoints {
                 break; // torn: never acknowledged
             };
             let line = &text[start..start + len];
-            let record: RecordIn = match serde_json::from_slice(line) {
-                Ok(r) => r,
-                Err(_) if start + len + 1 == text.len() => break, // torn, newline and all
-                Err(e) => {
-                    return Err(corrupt(&self.journal_path, format!("at byte {start}: {e}")));
-                }
+            let at = |e: String| corrupt(&self.journal_path, format!("at byte {start}: {e}"));
+            let body = match seal::unseal(None, line) {
+                Ok(body) => body,
+                // Torn, newline and all: never acknowledged.
+                Err(_) if start + len + 1 == text.len() => break,
+                Err(e) => return Err(at(e)),
             };
+            let record: LineIn = serde_json::from_slice(body).map_err(|e| at(e.to_string()))?;
             let next = restored.mark.epoch + 1;
-            if record.mark.epoch >= next {
-                if record.mark.epoch != next {
-                    return Err(corrupt(
-                        &self.journal_path,
-                        format!("epoch {} follows epoch {}", record.mark.epoch, next - 1),
-                    ));
+            match record {
+                LineIn::Close { epoch, position } if epoch == next => {
+                    restored.close_at = Some(position);
                 }
-                replay(restored, &record.events);
-                restored.mark = record.mark;
+                LineIn::Close { .. } => {}
+                LineIn::Epoch { mark, events } if mark.epoch >= next => {
+                    if mark.epoch != next {
+                        return Err(at(format!(
+                            "epoch {} follows epoch {}",
+                            mark.epoch,
+                            next - 1
+                        )));
+                    }
+                    validate::mark(&mark)
+                        .and_then(|()| validate::events(&events))
+                        .map_err(at)?;
+                    replay(restored, &events);
+                    restored.mark = mark;
+                    restored.close_at = None;
+                }
+                LineIn::Epoch { .. } => {}
             }
             start += len + 1;
         }
@@ -361,24 +415,35 @@ impl Checkpoints {
         state: &State,
         window: Option<&Window>,
     ) -> Result<(), CheckpointError> {
-        let mut line = serde_json::to_vec(&RecordOut {
+        let line = journal_line(&LineOut::Epoch {
             mark,
             events: log_events,
-        })
-        .expect("serialising to memory cannot fail");
-        line.push(b'\n');
+        });
         let grown = self.journal_len + line.len() as u64;
         match self.snapshot_len {
-            Some(snapshot) if grown <= (2 * snapshot).max(JOURNAL_MIN) => {
-                self.journal
-                    .write_all(&line)
-                    .and_then(|()| self.journal.sync_data())
-                    .map_err(on(&self.journal_path))?;
-                self.journal_len = grown;
-                Ok(())
-            }
+            Some(snapshot) if grown <= (2 * snapshot).max(JOURNAL_MIN) => self.append(&line),
             _ => self.snapshot(mark, state, window),
         }
+    }
+
+    /// Before emitting epoch `epoch`, which closes at `position` for a reason a restart cannot
+    /// see again (`--idle`, a file switch): records where, so that if it is emitted but not
+    /// recorded, the restart closes it at the same place and emits it identically.
+    pub fn intend_close(&mut self, epoch: u64, position: &Position) -> Result<(), CheckpointError> {
+        if self.snapshot_len.is_none() {
+            return Ok(());
+        }
+        self.append(&journal_line(&LineOut::Close { epoch, position }))
+    }
+
+    /// Appends a line to the journal and makes it durable before anything else is written.
+    fn append(&mut self, line: &[u8]) -> Result<(), CheckpointError> {
+        self.journal
+            .write_all(line)
+            .and_then(|()| self.journal.sync_data())
+            .map_err(on(&self.journal_path))?;
+        self.journal_len += line.len() as u64;
+        Ok(())
     }
 
     fn snapshot(
@@ -387,14 +452,15 @@ impl Checkpoints {
         state: &State,
         window: Option<&Window>,
     ) -> Result<(), CheckpointError> {
-        let bytes = serde_json::to_vec(&SnapshotOut {
-            version: VERSION,
+        let body = serde_json::to_vec(&SnapshotOut {
             settings: &self.settings,
+            output: self.output.as_deref(),
             mark,
             window,
             state,
         })
         .expect("serialising to memory cannot fail");
+        let bytes = seal::seal(Some(VERSION), &body);
         write_atomically(&self.dir.join("checkpoint.json"), &bytes)?;
         if self.snapshot_len.is_none() {
             let start = self.dir.join("start.json");
@@ -424,15 +490,17 @@ impl Checkpoints {
 
 /// Takes the advisory lock of the state directory `dir`, held as long as the file stays open.
 fn lock(dir: &Path) -> Result<File, CheckpointError> {
-    let lock_path = dir.join("lock");
-    let lock = File::create(&lock_path).map_err(on(&lock_path))?;
-    match lock.try_lock() {
-        Ok(()) => Ok(lock),
-        Err(fs::TryLockError::WouldBlock) => Err(CheckpointError::Busy {
-            dir: dir.display().to_string(),
-        }),
-        Err(fs::TryLockError::Error(e)) => Err(on(&lock_path)(e).into()),
-    }
+    try_lock(&dir.join("lock"))?.ok_or_else(|| CheckpointError::Busy {
+        dir: dir.display().to_string(),
+    })
+}
+
+/// A journal line: the record sealed with its checksum, and a newline.
+fn journal_line(record: &LineOut<'_>) -> Vec<u8> {
+    let body = serde_json::to_vec(record).expect("serialising to memory cannot fail");
+    let mut line = seal::seal(None, &body);
+    line.push(b'\n');
+    line
 }
 
 fn corrupt(path: &Path, problem: String) -> CheckpointError {
@@ -525,11 +593,11 @@ mod tests {
     #[test]
     fn a_restart_gets_the_state_after_the_last_recorded_epoch() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut store, none) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (mut store, none) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         assert!(none.is_none());
         let want = live(&mut store, &epochs(6));
         drop(store);
-        let (_, restored) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (_, restored) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         let r = restored.unwrap();
         assert_eq!(r.mark, mark(6));
         assert_eq!(serde_json::to_string(&r.state).unwrap(), want);
@@ -540,17 +608,19 @@ mod tests {
     #[test]
     fn one_follower_at_a_time() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, _) = Checkpoints::open(dir.path(), settings()).unwrap();
-        let err = Checkpoints::open(dir.path(), settings()).err().unwrap();
+        let (store, _) = Checkpoints::open(dir.path(), settings(), None).unwrap();
+        let err = Checkpoints::open(dir.path(), settings(), None)
+            .err()
+            .unwrap();
         assert!(matches!(err, CheckpointError::Busy { .. }), "{err}");
         drop(store);
-        assert!(Checkpoints::open(dir.path(), settings()).is_ok());
+        assert!(Checkpoints::open(dir.path(), settings(), None).is_ok());
     }
 
     #[test]
     fn a_torn_journal_line_is_an_epoch_not_done() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut store, _) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (mut store, _) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         let at5 = live(&mut store, &epochs(5));
         drop(store);
         let journal = dir.path().join("journal.jsonl");
@@ -559,7 +629,7 @@ mod tests {
         let mut torn = text.clone();
         torn.extend_from_slice(&text[..text.len() / 8]);
         fs::write(&journal, &torn).unwrap();
-        let (mut store, r) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (mut store, r) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         let r = r.unwrap();
         assert_eq!(r.mark.epoch, 5);
         assert_eq!(serde_json::to_string(&r.state).unwrap(), at5);
@@ -569,14 +639,14 @@ mod tests {
             .record(&mark(6), &[], &r.state, r.window.as_ref())
             .unwrap();
         drop(store);
-        let (_, r) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (_, r) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         assert_eq!(r.unwrap().mark.epoch, 6);
     }
 
     #[test]
     fn the_journal_is_folded_into_a_snapshot_once_it_outgrows_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut store, _) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (mut store, _) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         let many: Vec<Vec<Event>> = (0..40)
             .map(|e| {
                 (0..200)
@@ -590,14 +660,14 @@ mod tests {
             .len();
         assert!(journal <= JOURNAL_MIN, "{journal}");
         drop(store);
-        let (_, r) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (_, r) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         assert_eq!(serde_json::to_string(&r.unwrap().state).unwrap(), want);
     }
 
     #[test]
     fn leftover_lines_are_skipped_but_gaps_and_other_settings_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut store, _) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (mut store, _) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         live(&mut store, &epochs(3));
         drop(store);
         let journal = dir.path().join("journal.jsonl");
@@ -605,18 +675,20 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         // A snapshot renamed in but the journal not emptied: epochs 1..3 again, then 4 is fine.
         fs::write(&journal, format!("{}\n{text}", lines[0])).unwrap();
-        let (_, r) = Checkpoints::open(dir.path(), settings()).unwrap();
+        let (_, r) = Checkpoints::open(dir.path(), settings(), None).unwrap();
         assert_eq!(r.unwrap().mark.epoch, 3);
         // A missing epoch is not.
         fs::write(&journal, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
-        let err = Checkpoints::open(dir.path(), settings()).err().unwrap();
+        let err = Checkpoints::open(dir.path(), settings(), None)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("epoch 3 follows epoch 1"), "{err}");
         fs::write(&journal, &text).unwrap();
         let other = Settings {
             seed: 8,
             ..settings()
         };
-        let err = Checkpoints::open(dir.path(), other).err().unwrap();
+        let err = Checkpoints::open(dir.path(), other, None).err().unwrap();
         assert!(err.to_string().contains("--seed 7, not 8"), "{err}");
     }
 }

@@ -21,8 +21,10 @@
 //! restart (its first copy is cut from the change log).
 
 pub mod checkpoint;
+pub mod seal;
 pub mod status;
 pub mod tail;
+pub mod validate;
 
 use std::io;
 use std::path::PathBuf;
@@ -116,14 +118,13 @@ pub fn follow<E: Engine>(
     let job = session.config().clone();
     let (mut store, restored) = match &cfg.state {
         Some(dir) => {
-            let (store, restored) = Checkpoints::open(dir, Settings::of(&job))?;
+            let (store, restored) =
+                Checkpoints::open(dir, Settings::of(&job), cfg.output.as_deref())?;
             (Some(store), restored)
         }
         None => (None, None),
     };
-    if let Some(dir) = &cfg.output {
-        align_change_log(dir, store.as_mut(), restored.as_ref().map(|r| r.mark.epoch))?;
-    }
+    // Opened (and locked) before the change log is aligned: no other writer may be at it.
     let out = match &cfg.data {
         Some(data) => {
             Output::with_writer(cfg.format, Box::new(data.clone()), cfg.output.as_deref())
@@ -131,6 +132,14 @@ pub fn follow<E: Engine>(
         None => Output::new(cfg.format, cfg.output.as_deref()),
     }
     .map_err(JobError::from)?;
+    if let Some(dir) = &cfg.output {
+        align_change_log(
+            dir,
+            cfg.state.as_deref(),
+            store.as_mut(),
+            restored.as_ref().map(|r| r.mark.epoch),
+        )?;
+    }
     let mut out = out.with_metrics(cfg.metrics.clone());
     // After `align_change_log`: the page starts from the epochs the log keeps.
     out.keep_report(job.params.epsilon)
@@ -145,6 +154,7 @@ pub fn follow<E: Engine>(
         lines: EventLines::new(),
         batcher: Batcher::new(job.batch, job.every, job.window.map(Window::new)),
         logged: Vec::new(),
+        close_at: None,
         report: Report::default(),
         started: Instant::now(),
         status: Status::new(cfg.status_every),
@@ -167,6 +177,7 @@ pub fn follow<E: Engine>(
             f.tail = Tail::new(&cfg.log, r.mark.position);
             f.lines = EventLines::with_format(r.mark.format);
             f.batcher = Batcher::new(job.batch, job.every, r.window);
+            f.close_at = r.close_at;
         }
         None => {
             let events = read_initial(&cfg.input, &mut f.diag)?;
@@ -184,12 +195,15 @@ pub fn follow<E: Engine>(
 /// Makes the change log in `dir` end where the checkpoint does, before it is reopened: on a
 /// resume after `epoch`, drop the records of later epochs (the resumed run emits them again); on
 /// a first start with a state directory, drop what a first start cut short before its first
-/// checkpoint wrote (its epoch 0 comes again).
+/// checkpoint wrote (its epoch 0 comes again). A change log that does not reach the checkpoint's
+/// epoch, or that holds epochs on a first start, belongs to another state directory: refused.
 fn align_change_log(
     dir: &std::path::Path,
+    state: Option<&std::path::Path>,
     store: Option<&mut Checkpoints>,
     epoch: Option<u64>,
 ) -> Result<(), FollowError> {
+    let state = state.map_or(String::new(), |s| s.display().to_string());
     let log = dir.join("changes.jsonl");
     match (store, epoch) {
         (Some(_), Some(epoch)) => {
@@ -203,10 +217,16 @@ fn align_change_log(
                 );
             }
             if cut.last_epoch < Some(epoch) {
-                eprintln!(
-                    "cimflow: {}: ends before epoch {epoch}, the checkpoint's: epochs are missing",
-                    log.display(),
-                );
+                let ends = cut.last_epoch.map_or("holds no epoch".to_string(), |e| {
+                    format!("ends at epoch {e}")
+                });
+                return Err(CheckpointError::Mismatch(format!(
+                    "{}: {ends}, but the checkpoint in {state} is at epoch {epoch}: this is not \
+                     the output directory that state directory wrote to (give that one, or \
+                     remove the state directory to start afresh)",
+                    log.display()
+                ))
+                .into());
             }
         }
         (Some(store), None) => {
@@ -220,6 +240,14 @@ fn align_change_log(
                     log.display()
                 );
                 store.begin(start)?;
+            } else if len > 0 {
+                return Err(CheckpointError::Mismatch(format!(
+                    "{}: holds {len} bytes of epochs, but {state} holds no checkpoint: they \
+                     belong to another run (give its state directory, or move changes.jsonl \
+                     away to start afresh)",
+                    log.display()
+                ))
+                .into());
             } else {
                 store.begin(len)?;
             }
@@ -251,6 +279,9 @@ struct Follower<'a, E: Engine> {
     batcher: Batcher,
     /// The log events of the epoch being gathered, for the journal.
     logged: Vec<Event>,
+    /// Where the epoch being gathered must close: a resumed run emits an epoch that was emitted
+    /// but not recorded again with the same events.
+    close_at: Option<Position>,
     report: Report,
     started: Instant,
     status: Status,
@@ -274,7 +305,7 @@ impl<E: Engine> Follower<'_, E> {
                     }
                     self.batcher.push(event);
                     self.logged.push(event);
-                    if self.batcher.is_full() {
+                    if self.batcher.is_full() || self.reached_close_at() {
                         self.close(self.tail.position())?;
                     }
                 }
@@ -294,14 +325,17 @@ impl<E: Engine> Follower<'_, E> {
                     eprintln!("cimflow: {}: {notice}", self.cfg.log.display());
                     if notice.switches() {
                         if !self.batcher.is_empty() {
-                            self.close(self.tail.position())?;
+                            self.close_unforeseen(self.tail.position())?;
                         }
                         self.lines.reset();
                     }
                 }
                 Item::Idle => {
-                    if !self.batcher.is_empty() && last_data.elapsed() >= self.cfg.idle {
-                        self.close(self.tail.position())?;
+                    if !self.batcher.is_empty()
+                        && self.close_at.is_none()
+                        && last_data.elapsed() >= self.cfg.idle
+                    {
+                        self.close_unforeseen(self.tail.position())?;
                     } else {
                         self.out.idle();
                         std::thread::sleep(poll);
@@ -353,8 +387,33 @@ impl<E: Engine> Follower<'_, E> {
         Ok(())
     }
 
+    /// Whether the reader has reached the end of an epoch emitted before a restart.
+    fn reached_close_at(&self) -> bool {
+        match (&self.close_at, self.tail.position()) {
+            (Some(end), Some(now)) => now.file == end.file && now.offset >= end.offset,
+            _ => false,
+        }
+    }
+
+    /// [`Follower::close`] for an epoch that ends where a restart reading the same log would
+    /// not end it (the log went quiet, or switched files): the journal first says where.
+    fn close_unforeseen(&mut self, position: Option<Position>) -> Result<(), FollowError> {
+        if let (Some(store), Some(p)) = (&mut self.store, &position) {
+            let p = self
+                .tail
+                .with_context(p.clone())
+                .map_err(|source| FollowError::Log {
+                    file: self.cfg.log.display().to_string(),
+                    source,
+                })?;
+            store.intend_close(self.session.next_epoch(), &p)?;
+        }
+        self.close(position)
+    }
+
     /// Emits the epoch gathered so far and records that the log is consumed up to `position`.
     fn close(&mut self, position: Option<Position>) -> Result<(), FollowError> {
+        self.close_at = None;
         let events = self.batcher.take();
         let summary = self
             .session

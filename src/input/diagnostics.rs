@@ -26,6 +26,20 @@ pub enum InputError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A gzip file whose stream is damaged or cut off: none of it is used, strict or not, since
+    /// damaged data can decode to plausible lines before the damage shows.
+    #[error(
+        "{file}: corrupt gzip stream (the damage shows at line {line}: {problem}); none of the \
+         file is used"
+    )]
+    Corrupt {
+        /// The file.
+        file: String,
+        /// The line of the decoded text where decoding failed.
+        line: u64,
+        /// What the decoder said.
+        problem: String,
+    },
     /// A bad line under `--strict`.
     #[error("{0}")]
     Bad(LineError),

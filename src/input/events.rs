@@ -19,6 +19,9 @@ pub enum EventFormat {
     Log,
     /// SNAP temporal edges: `SRC TGT T [more]`.
     Temporal,
+    /// SNAP's rated edges (Bitcoin OTC and Alpha): `SRC,TGT,RATING,TIME`, read as one
+    /// interaction `SRC → TGT` at TIME; the rating is not used.
+    Rated,
 }
 
 impl EventFormat {
@@ -27,21 +30,74 @@ impl EventFormat {
         match self {
             EventFormat::Log => parse_event(line),
             EventFormat::Temporal => parse_temporal(line),
+            EventFormat::Rated => parse_rated(line),
         }
     }
 }
 
 /// The format of a file whose first data line is `line`: an event log when its first or second
-/// field is `+` or `-`, else temporal. `None` for a blank or comment line.
+/// field is `+` or `-`; rated edges when it is four comma-separated numbers, the third a signed
+/// integer (`SRC,TGT,RATING,TIME`: read as temporal, the rating would be the time); else temporal.
+/// `None` for a blank or comment line, and for a CSV header (comma-separated names, as
+/// `source,target,weight,time`), which is skipped so that the line after it decides.
 pub fn detect_format(line: &str) -> Option<EventFormat> {
     let mut f = fields(line, false);
     let first = f.next()?;
-    let log = op(first).is_some() || f.next().and_then(op).is_some();
-    Some(if log {
-        EventFormat::Log
+    if op(first).is_some() || f.next().and_then(op).is_some() {
+        return Some(EventFormat::Log);
+    }
+    let csv: Vec<&str> = line
+        .split('#')
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .collect();
+    let csv: Vec<&str> = csv.iter().map(|x| x.trim()).collect();
+    if csv.len() >= 2 && csv.iter().all(|x| is_name(x)) {
+        return None;
+    }
+    let rated = csv.len() == 4
+        && node(csv[0]).is_ok()
+        && node(csv[1]).is_ok()
+        && rating(csv[2]).is_ok()
+        && time(csv[3]).is_ok();
+    Some(if rated {
+        EventFormat::Rated
     } else {
         EventFormat::Temporal
     })
+}
+
+/// A column name of a CSV header.
+fn is_name(field: &str) -> bool {
+    field.starts_with(|c: char| c.is_ascii_alphabetic())
+        && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Parses one rated-edge line, `SRC,TGT,RATING,TIME`, as one interaction `SRC → TGT` at TIME.
+/// `Ok(None)` for a blank or comment line.
+pub fn parse_rated(line: &str) -> Result<Option<Event>, String> {
+    let mut f = fields(line, true);
+    let Some(u) = f.next() else { return Ok(None) };
+    let u = node(u)?;
+    let v = node(need(&mut f, "node V")?)?;
+    rating(need(&mut f, "rating")?)?;
+    let t = time(need(&mut f, "time")?)?;
+    if let Some(x) = f.next() {
+        return Err(format!("unexpected field `{x}`"));
+    }
+    Ok(Some(Event {
+        time: Some(t),
+        op: Op::Add,
+        kind: EventKind::Interaction(u, v, 1),
+    }))
+}
+
+/// A rating: a signed integer (Bitcoin's are −10 to +10); not used beyond checking it is one.
+fn rating(field: &str) -> Result<i64, String> {
+    field
+        .parse()
+        .map_err(|_| format!("rating `{field}` is not an integer"))
 }
 
 /// Parses one event-log line: `[T] + f U V`, `[T] - f U V`, `[T] + e U V [P]`, `[T] - e U V`,
@@ -284,7 +340,17 @@ mod tests {
     fn temporal_lines_and_format_detection() {
         let interaction = |t| ev(Some(t), Op::Add, Interaction(1, 2, 1));
         assert_eq!(parse_temporal("1 2 1082040961"), interaction(1082040961.0));
-        assert_eq!(parse_temporal("1,2,10,1289241911.5"), interaction(10.0));
+        // Rated edges: the time is the fourth column, not the rating.
+        assert_eq!(
+            detect_format("1,2,-10,1289241911.5"),
+            Some(EventFormat::Rated)
+        );
+        assert_eq!(
+            EventFormat::Rated.parse("1,2,-10,1289241911.5"),
+            interaction(1289241911.5)
+        );
+        assert_eq!(detect_format("source,target,weight,time"), None);
+        assert_eq!(detect_format("1,2,1289241911"), Some(EventFormat::Temporal));
         assert_eq!(parse_temporal("1 2 5 RT"), interaction(5.0));
         assert_eq!(parse_temporal("1 2"), Err("missing field: time".into()));
         assert_eq!(detect_format("+ f 1 2"), Some(EventFormat::Log));

@@ -47,6 +47,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     sync_dir(dir).map_err(on(dir))
 }
 
+/// Takes the advisory lock on `path` (creating the file), held while the returned file stays
+/// open, so until the process ends, however it ends. `Ok(None)`: another process holds it.
+pub fn try_lock(path: &Path) -> Result<Option<File>, FileError> {
+    let file = File::create(path).map_err(on(path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(on(path)(e)),
+    }
+}
+
 /// Replaces `path` so that a reader finds the old bytes or the new ones, as
 /// [`write_atomically`] does, but without its fsyncs: for a file that is only a view of others
 /// (the report page), which a crash may leave old or empty and the next writing puts right. On a

@@ -58,6 +58,15 @@ pub enum OutputError {
     /// Writing a file (or the sink) failed.
     #[error(transparent)]
     Io(#[from] FileError),
+    /// Another process writes to the output directory.
+    #[error(
+        "{dir}: another cimflow is writing to this output directory (give each run its own \
+         --output)"
+    )]
+    Busy {
+        /// The output directory.
+        dir: String,
+    },
 }
 
 /// The sink of every epoch's changes and summary: stdout (or any writer) and, optionally, an

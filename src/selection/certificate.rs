@@ -93,6 +93,39 @@ mod tests {
         assert!(last.ratio > 0.85, "{last:?}");
     }
 
+    /// θ1 ≠ θ2: the lower bound scales by |R2|, the upper by |R1| (swapping them, or using one
+    /// for both, changes both numbers).
+    #[test]
+    fn unequal_halves_scale_each_bound_by_its_own() {
+        // c = 100, L = 18: as in `hand_computed`, with n/|R2| = 100/40 and n/|R1| = 100/10.
+        let b = bounds(100, [10, 40], 100, 100.0, 18.0);
+        assert!(
+            (b.lower - (112.0 - 6.0 * 104f64.sqrt()) * 2.5).abs() < 1e-9,
+            "{b:?}"
+        );
+        assert!(
+            (b.upper - (118.0 + 6.0 * 109f64.sqrt()) * 10.0).abs() < 1e-9,
+            "{b:?}"
+        );
+        assert_eq!(b.spread, 100.0 * 2.5);
+        assert_eq!(b.theta, [10, 40]);
+        let swapped = bounds(100, [40, 10], 100, 100.0, 18.0);
+        assert!(swapped.lower > b.lower && swapped.upper < b.upper);
+    }
+
+    /// The certified test is ratio ≥ 1/2 − ε, inclusive, and nothing stricter.
+    #[test]
+    fn certified_at_half_minus_epsilon_and_not_below() {
+        for eps in [0.05, 0.1, 0.2, 0.3] {
+            let at = 0.5 - eps;
+            assert!(certifies(at, eps), "{eps}");
+            assert!(!certifies(at - 1e-9, eps), "{eps}");
+            assert!(certifies(at + 0.04, eps), "{eps}");
+            assert!(!certifies(at - 0.04, eps), "{eps}");
+        }
+        assert!(certifies(1.0, 0.0) && !certifies(0.49, 0.0));
+    }
+
     #[test]
     fn hand_computed() {
         // c = 100, L = 18: (√104 − 3)² − 1 = 112 − 6√104 ≈ 50.81; ×10.

@@ -184,6 +184,16 @@ mod tests {
         assert_eq!(out.greedy.picks.len(), 1);
         assert_eq!(out.greedy.picks[0].friend, 2);
         assert!(out.bounds.ratio >= 0.4);
+        // The level below was not certified: the bounds there, computed again, fall short.
+        let below = out.level - 1;
+        let mut again = Fake {
+            asked: vec![],
+            scale: |e| (1000.0 * (e as f64).exp2()) as usize,
+        };
+        let index = again.index_at(&problem(), below);
+        let g = rr_greedy(&problem(), &index);
+        let b = bounds(1000, index.theta, g.cov2, g.upper_cov, out.plan.l);
+        assert!(b.ratio < 0.4, "level {below} was certified already: {b:?}");
     }
 
     #[test]

@@ -47,6 +47,24 @@ pub struct Counters {
     pub self_loops: u64,
 }
 
+/// What the events established of one directed pair, as they said it: no model applied. For
+/// yardsticks that derive probabilities on their own ([`crate::evaluate`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pair {
+    /// The tail u.
+    pub tail: Node,
+    /// The head v.
+    pub head: Node,
+    /// Part of a friendship (`f` events).
+    pub friend: bool,
+    /// Added as a directed arc (`e` events).
+    pub directed: bool,
+    /// The probability an `e` event gave.
+    pub explicit: Option<f64>,
+    /// Interactions u → v not taken back.
+    pub interactions: u64,
+}
+
 /// An arc `(u, v)` with what the dataflow sees of it.
 pub type Arc = ((Node, Node), ArcFact);
 
@@ -305,6 +323,18 @@ impl State {
             .filter_map(move |(u, v, s)| fact(&s, model).map(|f| ((u, v), f)))
     }
 
+    /// Every pair with an arc, as the events established it, in no particular order.
+    pub fn pairs(&self) -> impl Iterator<Item = Pair> + '_ {
+        self.arcs.iter().map(|(tail, head, s)| Pair {
+            tail,
+            head,
+            friend: s.friend,
+            directed: s.directed,
+            explicit: s.explicit,
+            interactions: s.interactions,
+        })
+    }
+
     /// Every arc `(u, v)` with its threshold under the model, sorted by head, then tail: the one
     /// place where the per-head thresholds of a snapshot are derived from its arcs.
     pub fn thresholds(&self) -> Vec<(Node, Node, u64)> {
@@ -333,6 +363,11 @@ impl State {
             .collect();
         c.sort_unstable();
         c
+    }
+
+    /// The capacity of adopters that were given none.
+    pub fn default_k(&self) -> u32 {
+        self.default_k
     }
 
     /// The probability model the facts are projected for.
@@ -457,6 +492,53 @@ mod tests {
         assert_eq!(d.arcs.iter().map(|x| x.1).sum::<isize>(), -2);
         d.nodes.sort();
         assert_eq!(d.nodes, vec![(1, -1), (2, -1)]);
+        assert_eq!(s.node_count(), 0);
+    }
+
+    /// Every counter, for every kind of event: what changes something is `applied`, adding what
+    /// is there a `noop`, removing what is not there `absent`, a self-loop `self_loops`.
+    #[test]
+    fn every_counter_for_every_kind() {
+        use EventKind::*;
+        let mut s = State::new(Model::Wc, 2);
+        let mut want = Counters::default();
+        let mut step = |s: &mut State, op, kind, changed: bool, counter: fn(&mut Counters)| {
+            assert_eq!(s.apply(&ev(op, kind)), changed, "{op:?} {kind:?}");
+            counter(&mut want);
+            assert_eq!(s.counters(), want, "{op:?} {kind:?}");
+        };
+        let applied: fn(&mut Counters) = |c| c.applied += 1;
+        let noop: fn(&mut Counters) = |c| c.noops += 1;
+        let absent: fn(&mut Counters) = |c| c.absent += 1;
+        let looped: fn(&mut Counters) = |c| c.self_loops += 1;
+        step(&mut s, Op::Add, Friendship(1, 2), true, applied);
+        step(&mut s, Op::Add, Friendship(2, 1), false, noop);
+        // `- e` on a pair that is only a friendship: no directed arc to remove.
+        step(&mut s, Op::Remove, Arc(1, 2, None), false, absent);
+        step(&mut s, Op::Add, Arc(1, 2, Some(0.5)), true, applied);
+        step(&mut s, Op::Add, Arc(1, 2, None), false, noop);
+        step(&mut s, Op::Add, Arc(1, 2, Some(0.25)), true, applied);
+        step(&mut s, Op::Remove, Arc(1, 2, None), true, applied);
+        step(&mut s, Op::Remove, Arc(1, 2, None), false, absent);
+        step(&mut s, Op::Remove, Friendship(1, 3), false, absent);
+        step(&mut s, Op::Add, Interaction(3, 1, 2), true, applied);
+        step(&mut s, Op::Remove, Interaction(3, 1, 1), true, applied);
+        // Taking back more than there is: applied (the count empties) and reported absent.
+        step(&mut s, Op::Remove, Interaction(3, 1, 5), true, |c| {
+            c.applied += 1;
+            c.absent += 1;
+        });
+        step(&mut s, Op::Remove, Interaction(3, 1, 1), false, absent);
+        step(&mut s, Op::Add, Adopter(1, None), true, applied);
+        step(&mut s, Op::Add, Adopter(1, Some(2)), false, noop);
+        step(&mut s, Op::Add, Adopter(1, Some(3)), true, applied);
+        step(&mut s, Op::Remove, Adopter(1, None), true, applied);
+        step(&mut s, Op::Remove, Adopter(1, None), false, absent);
+        for kind in [Friendship(5, 5), Arc(5, 5, None), Interaction(5, 5, 1)] {
+            step(&mut s, Op::Add, kind, false, looped);
+            step(&mut s, Op::Remove, kind, false, looped);
+        }
+        step(&mut s, Op::Remove, Friendship(2, 1), true, applied);
         assert_eq!(s.node_count(), 0);
     }
 

@@ -301,7 +301,8 @@ fn an_idle_epoch_comes_again_identically() {
 #[test]
 fn every_with_state_survives_sigterm() {
     let case = Case::new();
-    fs::write(&case.log, grammar_log(&mut Rng(37), 1_200, 1_000_000)).unwrap();
+    // Enough epochs that a fast follower is still stopped several times.
+    fs::write(&case.log, grammar_log(&mut Rng(37), 6_000, 1_000_000)).unwrap();
     let flags = ["--batch", "500", "--every", "1h"];
     let want = case.run(&case.log, &flags);
     assert!(want.epochs() > 15, "{} epochs", want.epochs());

@@ -71,6 +71,9 @@ pub struct Settings {
     pub delta: Option<f64>,
     /// `--seed`.
     pub seed: u64,
+    /// `--min-samples-per-node`; checkpoints written before the floor existed had none.
+    #[serde(default)]
+    pub min_rate: f64,
     /// `--window`, in seconds.
     pub window: Option<f64>,
 }
@@ -84,6 +87,7 @@ impl Settings {
             epsilon: cfg.params.epsilon,
             delta: cfg.params.delta,
             seed: cfg.params.seed,
+            min_rate: cfg.params.min_rate,
             window: cfg.window,
         }
     }
@@ -108,6 +112,11 @@ impl Settings {
                 format!("{:?}", other.delta),
             ),
             ("--seed", self.seed.to_string(), other.seed.to_string()),
+            (
+                "--min-samples-per-node",
+                self.min_rate.to_string(),
+                other.min_rate.to_string(),
+            ),
             (
                 "--window",
                 format!("{:?}", self.window),
@@ -472,6 +481,7 @@ mod tests {
             epsilon: 0.1,
             delta: None,
             seed: 7,
+            min_rate: 0.0,
             window: Some(10.0),
         }
     }

@@ -134,7 +134,7 @@ fn main() -> anyhow::Result<()> {
             mc_runs: args
                 .mc_runs
                 .unwrap_or(if args.quick { 1_000 } else { 10_000 }),
-            mc_nodes: if args.quick { 1_500 } else { 5_000 },
+            mc_nodes: 1_500,
             threads,
         };
         let graphs = args.pick(if args.quick { all[..3].to_vec() } else { all });
@@ -347,7 +347,7 @@ impl Targets {
         self.exceptions = exceptions;
         for r in rows {
             if r.combo.graph == "dnc-corecipient" && r.combo.k == 10 && r.combo.share > 0.01 {
-                let degree = r.spreads[5].expect("degree runs").0.mean;
+                let degree = r.spreads[6].expect("degree runs").0.mean;
                 self.dnc_k10 =
                     Some((r.spreads[0].expect("cimflow runs").0.mean / degree - 1.0) * 100.0);
             }

@@ -26,9 +26,10 @@ use crate::data::{self, ADOPTER_SEED, Graph};
 
 /// The columns of the table: cimflow, then the paper's RR-OPIM+ (cimflow without the floor),
 /// then the other methods.
-pub const COLUMNS: [&str; 8] = [
+pub const COLUMNS: [&str; 9] = [
     "cimflow",
     "rr-opim+",
+    "rr|mg",
     "mg",
     "local",
     "pagerank",
@@ -38,7 +39,11 @@ pub const COLUMNS: [&str; 8] = [
 ];
 
 /// The column of `mc-greedy`, which runs on small graphs only.
-const MC: usize = 7;
+const MC: usize = 8;
+
+/// The column of the experiment "RR-Greedy or MG-Greedy, whichever covers more of R1": not a
+/// method of cimflow, but what cimflow's selection would be if it ran both on its samples.
+const BEST_OF: usize = 2;
 
 /// The relative standard error every spread is measured to: below 0.1%.
 const TARGET_REL_ERR: f64 = 0.0009;
@@ -203,6 +208,14 @@ fn instance(state: &State, oracle: &mut Oracle, combo: Combo, setup: &Setup) -> 
                 theta[1] = paper.bounds.theta[0];
                 paper.greedy.picks
             }
+            "rr|mg" => {
+                let mg = mg_greedy(&problem, &index);
+                if mg.cov1 > cim.greedy.cov1 {
+                    mg.picks
+                } else {
+                    cim.greedy.picks.clone()
+                }
+            }
             "mg" => {
                 select_by(&problem, plan(&problem, &dp), &dp, oracle, mg_greedy)
                     .greedy
@@ -278,7 +291,7 @@ impl Row {
     pub fn runner_up(&self) -> (usize, f64) {
         let mean = |i: usize| self.spreads[i].map_or(f64::NAN, |s| s.0.mean);
         let best = (1..MC)
-            .filter(|&i| self.spreads[i].is_some())
+            .filter(|&i| i != BEST_OF && self.spreads[i].is_some())
             .max_by(|&a, &b| mean(a).total_cmp(&mean(b)))
             .expect("the RR columns always run");
         (best, (mean(0) / mean(best) - 1.0) * 100.0)
@@ -294,16 +307,18 @@ impl Row {
     /// all of them invite every candidate: a tie by construction.
     pub fn all_invite_everyone(&self) -> bool {
         let f = |i: usize| self.spreads[i].map(|s| s.1);
-        (1..MC).all(|i| f(i) == f(0))
+        (1..MC).filter(|&i| i != BEST_OF).all(|i| f(i) == f(0))
     }
 }
 
 /// The rows as a Markdown table.
 pub fn table(rows: &[Row]) -> String {
     let mut t = String::from(
-        "| graph | nodes | adopters | k | θ c/p | cimflow | rr-opim+ | mg | local | pagerank | degree | random | mc-greedy | best other | cimflow vs it | vs mc-greedy |\n",
+        "| graph | nodes | adopters | k | θ c/p | cimflow | rr-opim+ | rr\\|mg | mg | local | pagerank | degree | random | mc-greedy | best other | cimflow vs it | vs mc-greedy |\n",
     );
-    t.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+    t.push_str(
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n",
+    );
     for r in rows {
         let c = &r.combo;
         let cells: Vec<String> = r
@@ -336,7 +351,7 @@ pub fn table(rows: &[Row]) -> String {
 pub fn friends_table(rows: &[Row]) -> String {
     let mut t = String::from("| graph | adopters | k |");
     for c in COLUMNS {
-        write!(t, " {c} |").expect("writing to a String");
+        write!(t, " {} |", c.replace('|', "\\|")).expect("writing to a String");
     }
     t.push('\n');
     t.push_str(&"|---".repeat(3 + COLUMNS.len()));

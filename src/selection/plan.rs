@@ -99,7 +99,7 @@ fn chi(problem: &Problem) -> usize {
 
 /// The default sampling floor, in samples per node and half, chosen by measurement (see
 /// docs/METHODS.md, *The sampling floor*).
-pub const DEFAULT_MIN_RATE: f64 = 1.0;
+pub const DEFAULT_MIN_RATE: f64 = 16.0;
 
 /// The smallest level with at least `rate` samples per node and half; no floor for `rate` ≤ 0.
 pub fn floor_level(rate: f64) -> i32 {

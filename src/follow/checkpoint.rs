@@ -628,5 +628,14 @@ mod tests {
         };
         let err = Checkpoints::open(dir.path(), other).err().unwrap();
         assert!(err.to_string().contains("--seed 7, not 8"), "{err}");
+        let floor = Settings {
+            min_rate: 16.0,
+            ..settings()
+        };
+        let err = Checkpoints::open(dir.path(), floor).err().unwrap();
+        assert!(
+            err.to_string().contains("--min-samples-per-node 0, not 16"),
+            "{err}"
+        );
     }
 }

@@ -166,6 +166,7 @@ fn main() -> anyhow::Result<()> {
             epsilon: 0.1,
             delta: None,
             seed: 0,
+            min_rate: 0.0,
         },
         batch: args.batch,
         every: None,

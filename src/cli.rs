@@ -15,8 +15,8 @@ use crate::input::InputSpec;
 use crate::job::JobConfig;
 use crate::model::Model;
 use crate::output::Format;
-use crate::selection::Params;
 use crate::selection::baselines::Method;
+use crate::selection::{DEFAULT_MIN_RATE, Params};
 
 /// Capacity-constrained influence maximization over a changing social graph.
 #[derive(Debug, Parser)]
@@ -63,8 +63,10 @@ pub struct RunArgs {
     /// What to compute and how to emit it.
     #[command(flatten)]
     pub job: JobArgs,
-    /// The selection: `cimflow`, or a baseline (`random`, `degree`, `local`) computed for epoch 0
-    /// only, on the oracle's RR sets.
+    /// The selection: `cimflow` (RR-Greedy, RR-OPIM+), or one of the paper's other methods for
+    /// epoch 0 only, on the oracle's RR sets: `mg` (MG-OPIM), `local`, `pagerank`, `degree`,
+    /// `random`, or `mc-greedy[:N]` (MG-Greedy on N Monte Carlo simulations, default 10000;
+    /// small graphs only). See docs/METHODS.md.
     #[arg(long, default_value = "cimflow", value_parser = parse_method)]
     pub method: Method,
     /// Print the peak resident memory (VmHWM) to stderr at exit, for benchmarks.
@@ -156,6 +158,11 @@ pub struct JobArgs {
     /// The seed of every root and coin.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// The sampling floor: select on at least this many RR samples per node (in each of R1 and
+    /// R2), rounded up to a power of two; the certificate still asks for more when it needs
+    /// them. 0 leaves the certificate alone to decide, as the paper's RR-OPIM+ does.
+    #[arg(long, value_name = "X", default_value_t = DEFAULT_MIN_RATE)]
+    pub min_samples_per_node: f64,
     /// Write `changes.jsonl` (appended), `recommendations.tsv` and `report.html` (replaced
     /// atomically) here.
     #[arg(long, value_name = "DIR")]
@@ -338,6 +345,12 @@ impl JobArgs {
         {
             return Err(format!("--delta {d} must be in (0, 1)"));
         }
+        if !(self.min_samples_per_node >= 0.0 && self.min_samples_per_node <= 1e6) {
+            return Err(format!(
+                "--min-samples-per-node {} must be in [0, 1e6]",
+                self.min_samples_per_node
+            ));
+        }
         if self.oracle && self.cluster.is_cluster() {
             return Err("--oracle runs in one process: drop -n".into());
         }
@@ -353,6 +366,7 @@ impl JobArgs {
                 epsilon: self.epsilon,
                 delta: self.delta,
                 seed: self.seed,
+                min_rate: self.min_samples_per_node,
             },
             batch: self.batch as usize,
             every: self.every,

@@ -154,6 +154,10 @@ impl Case {
                 "0.2",
                 "--seed",
                 "3",
+                // The kill and SIGTERM tests count on many short epochs; the default sampling
+                // floor (16 samples per node) makes each several times longer.
+                "--min-samples-per-node",
+                "0",
                 "--no-timings",
             ]
             .map(String::from),

@@ -38,6 +38,7 @@ fn check_selection(model: Model, set: usize, k: u32, seed: u64) {
         epsilon: 0.1,
         delta: None,
         seed,
+        min_rate: 0.0,
     };
     let outcome = oracle::solve(&state, &params, false).outcome;
     let b = outcome.bounds;

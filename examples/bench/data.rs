@@ -79,12 +79,24 @@ pub const GRAPHS: [Graph; 6] = [
     },
 ];
 
-/// A graph read, with its adopters chosen.
+/// The graphs of the quality and sampling-floor tables (issue 11): the cold-start graphs and
+/// soc-Slashdot0902, each with its own adopter draws ([`ADOPTER_SHARES`]).
+pub fn quality_graphs() -> Vec<Graph> {
+    let mut g = GRAPHS.to_vec();
+    g.push(Graph {
+        name: "soc-Slashdot0902",
+        file: "soc-Slashdot0902.txt.gz",
+        undirected: false,
+        adopters: Adopters::Share,
+    });
+    g
+}
+
+/// The adopter shares of the quality tables: 5% and 0.5% of the nodes, by [`pick_adopters`].
+pub const ADOPTER_SHARES: [f64; 2] = [0.05, 0.005];
+
+/// A graph's adopters chosen and written for child processes.
 pub struct Loaded {
-    /// The graph's events (arcs or friendships), without adopters.
-    pub graph: Vec<Event>,
-    /// The adopters.
-    pub adopters: Vec<Node>,
     /// The file the adopters were written to, for child processes.
     pub adopter_file: PathBuf,
 }
@@ -93,19 +105,21 @@ impl Graph {
     /// Reads the graph, chooses its adopters and writes them to `work/<name>.adopters`.
     pub fn load(&self, data: &Path, work: &Path) -> anyhow::Result<Loaded> {
         let mut diag = Diagnostics::new(true);
-        let graph = read_graph(&data.join(self.file), self.undirected, false, &mut diag)
-            .with_context(|| format!("reading {}", self.file))?;
+        let graph = self.read(data)?;
         let adopters = match self.adopters {
             Adopters::Ap(file, set) => read_adopters(&data.join(file), Some(set), &mut diag)?,
             Adopters::Share => pick_adopters(&nodes_of(&graph), ADOPTER_SHARE, ADOPTER_SEED),
         };
         let adopter_file = work.join(format!("{}.adopters", self.name));
         write_ids(&adopter_file, &adopters)?;
-        Ok(Loaded {
-            graph,
-            adopters,
-            adopter_file,
-        })
+        Ok(Loaded { adopter_file })
+    }
+
+    /// The graph's events (arcs or friendships).
+    pub fn read(&self, data: &Path) -> anyhow::Result<Vec<Event>> {
+        let mut diag = Diagnostics::new(true);
+        read_graph(&data.join(self.file), self.undirected, false, &mut diag)
+            .with_context(|| format!("reading {}", self.file))
     }
 
     /// The flags that make `cimflow run` read this graph.

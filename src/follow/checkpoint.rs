@@ -72,6 +72,9 @@ pub struct Settings {
     pub delta: Option<f64>,
     /// `--seed`.
     pub seed: u64,
+    /// `--min-samples-per-node`; checkpoints written before the floor existed had none.
+    #[serde(default)]
+    pub min_rate: f64,
     /// `--window`, in seconds.
     pub window: Option<f64>,
 }
@@ -85,6 +88,7 @@ impl Settings {
             epsilon: cfg.params.epsilon,
             delta: cfg.params.delta,
             seed: cfg.params.seed,
+            min_rate: cfg.params.min_rate,
             window: cfg.window,
         }
     }
@@ -109,6 +113,11 @@ impl Settings {
                 format!("{:?}", other.delta),
             ),
             ("--seed", self.seed.to_string(), other.seed.to_string()),
+            (
+                "--min-samples-per-node",
+                self.min_rate.to_string(),
+                other.min_rate.to_string(),
+            ),
             (
                 "--window",
                 format!("{:?}", self.window),
@@ -540,6 +549,7 @@ mod tests {
             epsilon: 0.1,
             delta: None,
             seed: 7,
+            min_rate: 0.0,
             window: Some(10.0),
         }
     }
@@ -690,5 +700,14 @@ mod tests {
         };
         let err = Checkpoints::open(dir.path(), other, None).err().unwrap();
         assert!(err.to_string().contains("--seed 7, not 8"), "{err}");
+        let floor = Settings {
+            min_rate: 16.0,
+            ..settings()
+        };
+        let err = Checkpoints::open(dir.path(), floor).err().unwrap();
+        assert!(
+            err.to_string().contains("--min-samples-per-node 0, not 16"),
+            "{err}"
+        );
     }
 }

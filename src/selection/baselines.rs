@@ -1,25 +1,35 @@
-//! Baselines to hold cimflow's selection against (`cimflow run --method`): what an adopter would
-//! do without capacity-aware coordination.
+//! Baselines to hold cimflow's selection against (`cimflow run --method`): the other approaches
+//! of the paper's evaluation (Zhang et al., KDD 2023), by the paper's names where it has one.
 //!
-//! All three are *local*, as in the paper's experiments: adopters, in ascending id order, each
-//! choose up to k_a friends from their own candidates C_a by their own criterion, ignoring what the
+//! The *local* ones, as in the paper's experiments: adopters, in ascending id order, each choose
+//! up to k_a friends from their own candidates C_a by their own criterion, ignoring what the
 //! others choose. A friend chosen by several adopters is recommended once, by the first of them;
 //! the later adopter's slot is then wasted, not refilled. That waste, and the overlap of the
 //! friends' audiences, is what the round-robin RR-Greedy avoids.
 //!
-//! - `random`: k_a candidates drawn uniformly without replacement (seeded by `--seed`);
-//! - `degree`: the k_a candidates of highest out-degree in G (adopters' arcs included), ties by
-//!   smallest id;
-//! - `local`: the k_a candidates a greedy maximum coverage over a's own candidates picks on R1,
-//!   i.e. RR-Greedy with a as the only adopter, on the RR sets at the level cimflow's selection
-//!   settled on (so it sees exactly the samples cimflow saw).
+//! - `random` (Random): k_a candidates drawn uniformly without replacement (seeded by `--seed`);
+//! - `degree` (Degree): the k_a candidates of highest out-degree in G (adopters' arcs included),
+//!   ties by smallest id;
+//! - `pagerank` (PageRank): the k_a candidates of highest PageRank on P = G − A, damping 0.85
+//!   ([`super::pagerank`]), ties by smallest id;
+//! - `local` (the paper's local OPIM): the k_a candidates a greedy maximum coverage over a's own
+//!   candidates picks on R1, i.e. RR-Greedy with a as the only adopter, on the RR sets at the
+//!   level cimflow's selection settled on (so it sees exactly the samples cimflow saw).
+//!
+//! The *global* ones, which coordinate the adopters as cimflow does:
+//!
+//! - `mg` (MG-OPIM): the marginal-gain greedy over all (adopter, friend) pairs on RR sets, with
+//!   its own certificate and sampling loop ([`super::mg`]);
+//! - `mc-greedy` (MG-Greedy): the same greedy on Monte Carlo estimates with CELF
+//!   ([`super::mc_greedy`]); `mc-greedy:N` sets the number of simulations.
 //!
 //! The engine that runs them epoch by epoch is [`crate::engine::baseline`].
 //!
 //! A baseline's outcome is measured on the same RR sets as cimflow's: each pick's gain is its
 //! marginal R1 coverage in pick order, the spread estimate and σ_l are those of the baseline's own
 //! set on R2, and σ_u is cimflow's upper bound on the optimum (valid whatever set is reported), so
-//! the reported ratio is a certified approximation ratio of the baseline itself.
+//! the reported ratio is a certified approximation ratio of the baseline itself. `mg` reports its
+//! own outcome instead: its level, its bounds.
 
 use std::fmt;
 
@@ -44,7 +54,20 @@ pub enum Method {
     Degree,
     /// Each adopter's k best candidates by its own RR coverage.
     Local,
+    /// Each adopter's k candidates of highest PageRank.
+    PageRank,
+    /// MG-OPIM: the marginal-gain greedy on RR sets, with its own certificate.
+    Mg,
+    /// MG-Greedy: the marginal-gain greedy on Monte Carlo estimates, with CELF.
+    McGreedy {
+        /// Monte Carlo simulations per estimate.
+        runs: u32,
+    },
 }
+
+/// The simulations of `mc-greedy` when `mc-greedy:N` does not say: the standard error of a
+/// friend's estimated gain is then about 1% of its standard deviation.
+pub const DEFAULT_MC_RUNS: u32 = 10_000;
 
 impl std::str::FromStr for Method {
     type Err = String;
@@ -54,9 +77,21 @@ impl std::str::FromStr for Method {
             "random" => Ok(Method::Random),
             "degree" => Ok(Method::Degree),
             "local" => Ok(Method::Local),
-            _ => Err(format!(
-                "unknown method `{s}` (expected cimflow, random, degree or local)"
-            )),
+            "pagerank" => Ok(Method::PageRank),
+            "mg" => Ok(Method::Mg),
+            "mc-greedy" => Ok(Method::McGreedy {
+                runs: DEFAULT_MC_RUNS,
+            }),
+            _ => match s.strip_prefix("mc-greedy:").map(str::parse::<u32>) {
+                Some(Ok(runs)) if runs > 0 => Ok(Method::McGreedy { runs }),
+                Some(_) => Err(format!(
+                    "`{s}`: mc-greedy:N wants a positive number of simulations"
+                )),
+                None => Err(format!(
+                    "unknown method `{s}` (expected cimflow, mg, local, pagerank, degree, \
+                     random or mc-greedy[:N])"
+                )),
+            },
         }
     }
 }
@@ -68,6 +103,9 @@ impl fmt::Display for Method {
             Method::Random => "random",
             Method::Degree => "degree",
             Method::Local => "local",
+            Method::PageRank => "pagerank",
+            Method::Mg => "mg",
+            Method::McGreedy { .. } => "mc-greedy",
         })
     }
 }
@@ -89,6 +127,17 @@ pub fn degree(problem: &Problem, degrees: &FxHashMap<Node, usize>) -> Vec<Pick> 
     assign_once(problem, |a| {
         let mut c = problem.candidates[a].clone();
         c.sort_by_key(|v| (std::cmp::Reverse(degrees.get(v).copied().unwrap_or(0)), *v));
+        c.truncate(problem.adopters[a].1 as usize);
+        c
+    })
+}
+
+/// Each adopter's `k_a` candidates of highest `rank`, ties by smallest id (unranked: 0).
+pub fn by_rank(problem: &Problem, rank: &FxHashMap<Node, f64>) -> Vec<Pick> {
+    assign_once(problem, |a| {
+        let mut c = problem.candidates[a].clone();
+        let score = |v: &Node| rank.get(v).copied().unwrap_or(0.0);
+        c.sort_by(|x, y| score(y).total_cmp(&score(x)).then(x.cmp(y)));
         c.truncate(problem.adopters[a].1 as usize);
         c
     })
@@ -202,6 +251,38 @@ mod tests {
         let p = degree(&problem(), &degrees);
         // Adopter 1: 10 and 11 (tie by id). Adopter 2 wants 14 and 10; 10 is taken and not refilled.
         assert_eq!(friends(&p), vec![(1, 10), (1, 11), (2, 14)]);
+    }
+
+    #[test]
+    fn rank_orders_like_degree() {
+        let rank: FxHashMap<Node, f64> = [(10, 0.5), (11, 0.5), (12, 0.1), (13, 0.4), (14, 0.9)]
+            .into_iter()
+            .collect();
+        let p = by_rank(&problem(), &rank);
+        assert_eq!(friends(&p), vec![(1, 10), (1, 11), (2, 14)]);
+    }
+
+    #[test]
+    fn methods_parse_and_print() {
+        for name in [
+            "cimflow",
+            "random",
+            "degree",
+            "local",
+            "pagerank",
+            "mg",
+            "mc-greedy",
+        ] {
+            let m: Method = name.parse().unwrap();
+            assert_eq!(m.to_string(), name);
+        }
+        assert_eq!(
+            "mc-greedy:500".parse::<Method>(),
+            Ok(Method::McGreedy { runs: 500 })
+        );
+        assert!("mc-greedy:0".parse::<Method>().is_err());
+        assert!("mc-greedy:x".parse::<Method>().is_err());
+        assert!("celf".parse::<Method>().is_err());
     }
 
     #[test]

@@ -13,12 +13,15 @@ pub mod baselines;
 pub mod certificate;
 pub mod greedy;
 pub mod index;
+pub mod mc_greedy;
+pub mod mg;
+pub mod pagerank;
 pub mod plan;
 
 pub use certificate::{Bounds, bounds, certifies};
 pub use greedy::{Greedy, Pick, rr_greedy};
 pub use index::RrIndex;
-pub use plan::{Plan, plan};
+pub use plan::{DEFAULT_MIN_RATE, Plan, plan};
 
 use crate::model::Node;
 
@@ -43,6 +46,9 @@ pub struct Params {
     pub delta: Option<f64>,
     /// The seed of every root and coin (see [`crate::model`]).
     pub seed: u64,
+    /// The sampling floor: every level tried holds at least this many samples per node and half
+    /// (0: none); the certificate still decides when more are needed ([`plan()`]).
+    pub min_rate: f64,
 }
 
 /// Where RR memberships come from: the dataflow's arrangements, or the oracle's own sampling.
@@ -79,6 +85,18 @@ pub fn select(
     params: &Params,
     source: &mut impl RrSource,
 ) -> Outcome {
+    select_by(problem, plan, params, source, rr_greedy)
+}
+
+/// [`select`] with another greedy in RR-Greedy's place (MG-OPIM's [`mg::mg_greedy`]): the same
+/// levels, the same certificate, on the greedy's own selection and bound Λ^u.
+pub fn select_by(
+    problem: &Problem,
+    plan: Plan,
+    params: &Params,
+    source: &mut impl RrSource,
+    greedy: impl Fn(&Problem, &RrIndex) -> Greedy,
+) -> Outcome {
     if plan.chi == 0 {
         return Outcome {
             level: plan.level_min,
@@ -97,7 +115,7 @@ pub fn select(
     let mut level = plan.level_min;
     loop {
         let index = source.index_at(problem, level);
-        let greedy = rr_greedy(problem, &index);
+        let greedy = greedy(problem, &index);
         let bounds = bounds(
             problem.n,
             index.theta,
@@ -166,6 +184,7 @@ mod tests {
         epsilon: 0.1,
         delta: None,
         seed: 0,
+        min_rate: 0.0,
     };
 
     #[test]

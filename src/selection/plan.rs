@@ -7,7 +7,10 @@
 //!   taking up to k_a untaken candidates ascending); it is at most the optimum's spread (seeds
 //!   count themselves), which is all θ_max needs of it;
 //! - θ_max = 2n·(½√ln(6/δ) + √(½(A + ln(6/δ))))² / (ε²·χ), and θ_0 = θ_max·ε²·χ/n;
-//! - level_min = min{e : n·2^e ≥ θ_0}, level_max = max(level_min, min{e : n·2^e ≥ θ_max});
+//! - level_min = max(min{e : n·2^e ≥ θ_0}, floor), level_max = max(level_min, min{e : n·2^e ≥ θ_max}),
+//!   where the floor is the smallest level with at least `params.min_rate` samples per node and
+//!   half: with few adopters θ_0 is small, and a certificate met on few samples leaves the greedy
+//!   ranking friends on noise (docs/METHODS.md, *The sampling floor*);
 //! - i_max = level_max − level_min + 1, p_f = δ/(3·i_max), L = ln(1/p_f).
 
 use rustc_hash::FxHashSet;
@@ -53,7 +56,7 @@ pub fn plan(problem: &Problem, params: &Params) -> Plan {
     // θ_0 does not depend on χ, so it is finite even when χ = 0.
     let theta_0 = 2.0 * root * root;
     let theta_max = theta_0 * n / (eps2 * chi as f64);
-    let level_min = level_for(n, theta_0);
+    let level_min = level_for(n, theta_0).max(floor_level(params.min_rate));
     let level_max = if theta_max.is_finite() {
         level_for(n, theta_max).max(level_min)
     } else {
@@ -94,6 +97,19 @@ fn chi(problem: &Problem) -> usize {
     taken.len()
 }
 
+/// The default sampling floor, in samples per node and half, chosen by measurement (see
+/// docs/METHODS.md, *The sampling floor*).
+pub const DEFAULT_MIN_RATE: f64 = 16.0;
+
+/// The smallest level with at least `rate` samples per node and half; no floor for `rate` ≤ 0.
+pub fn floor_level(rate: f64) -> i32 {
+    if rate > 0.0 && rate.is_finite() {
+        smallest_level(rate, |r| r >= rate)
+    } else {
+        i32::MIN
+    }
+}
+
 /// The smallest e with n·2^e ≥ θ.
 fn level_for(n: f64, theta: f64) -> i32 {
     smallest_level(theta / n, |rate| n * rate >= theta)
@@ -108,6 +124,7 @@ mod tests {
             epsilon: 0.1,
             delta,
             seed: 0,
+            min_rate: 0.0,
         }
     }
 
@@ -159,6 +176,41 @@ mod tests {
         assert_eq!(plan.chi, 0);
         assert_eq!(plan.level_min, plan.level_max);
         assert!(plan.l.is_finite());
+    }
+
+    #[test]
+    fn the_floor_raises_level_min_and_tightens_l() {
+        // The hand-computed plan above, with a floor of 3 samples per node: 2^2 = 4 ≥ 3 > 2^1.
+        let p = Problem {
+            n: 100,
+            adopters: vec![(1, 2)],
+            candidates: vec![vec![2, 3, 4, 5]],
+        };
+        let mut with = params(None);
+        with.min_rate = 3.0;
+        let plan = plan(&p, &with);
+        assert_eq!((plan.level_min, plan.level_max), (2, 11));
+        // Fewer levels tried, a smaller union bound: i_max = 10.
+        assert!((plan.l - 3000f64.ln()).abs() < 1e-12);
+        // A floor below θ_0's level changes nothing; one above θ_max's is a single level.
+        with.min_rate = 0.1;
+        assert_eq!(super::plan(&p, &with), super::plan(&p, &params(None)));
+        with.min_rate = 4096.0;
+        let high = super::plan(&p, &with);
+        assert_eq!((high.level_min, high.level_max), (12, 12));
+        assert!((high.l - 300f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn floor_levels() {
+        assert_eq!(floor_level(0.0), i32::MIN);
+        assert_eq!(floor_level(-1.0), i32::MIN);
+        assert_eq!(floor_level(f64::NAN), i32::MIN);
+        assert_eq!(floor_level(1.0), 0);
+        assert_eq!(floor_level(1.5), 1);
+        assert_eq!(floor_level(4.0), 2);
+        assert_eq!(floor_level(0.25), -2);
+        assert_eq!(floor_level(0.3), -1);
     }
 
     #[test]

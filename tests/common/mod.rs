@@ -44,6 +44,7 @@ pub fn config(model: Model, k: u32, batch: usize, verify: bool) -> JobConfig {
             epsilon: 0.2,
             delta: None,
             seed: 11,
+            min_rate: 0.0,
         },
         batch,
         every: None,

@@ -704,7 +704,7 @@ mod tests {
             min_rate: 16.0,
             ..settings()
         };
-        let err = Checkpoints::open(dir.path(), floor).err().unwrap();
+        let err = Checkpoints::open(dir.path(), floor, None).err().unwrap();
         assert!(
             err.to_string().contains("--min-samples-per-node 0, not 16"),
             "{err}"

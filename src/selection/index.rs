@@ -68,6 +68,36 @@ impl RrIndex {
     }
 }
 
+/// Sample → the positions in `lists` of the lists holding it, as a CSR: the positions of sample s
+/// are `members[start[s]..start[s + 1]]`, and `start.len() - 1` samples are counted (one past the
+/// largest id). For the greedies, which lower the gains of every candidate of a sample once it is
+/// covered.
+pub fn inverse(lists: &[&[u32]]) -> (Vec<usize>, Vec<u32>) {
+    let samples = lists
+        .iter()
+        .filter_map(|l| l.iter().max())
+        .max()
+        .map_or(0, |&s| s as usize + 1);
+    let mut start = vec![0usize; samples + 1];
+    for l in lists {
+        for &s in *l {
+            start[s as usize + 1] += 1;
+        }
+    }
+    for i in 0..samples {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut members = vec![0u32; start[samples]];
+    for (c, l) in lists.iter().enumerate() {
+        for &s in *l {
+            members[fill[s as usize]] = c as u32;
+            fill[s as usize] += 1;
+        }
+    }
+    (start, members)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -115,28 +115,8 @@ struct Coverage<'i> {
 impl<'i> Coverage<'i> {
     fn new(cands: &[Node], index: &'i RrIndex) -> Self {
         let r1: Vec<&[u32]> = cands.iter().map(|&c| index.of(c, 0)).collect();
-        let samples = r1
-            .iter()
-            .filter_map(|l| l.last())
-            .max()
-            .map_or(0, |&s| s as usize + 1);
-        let mut start = vec![0usize; samples + 1];
-        for l in &r1 {
-            for &s in *l {
-                start[s as usize + 1] += 1;
-            }
-        }
-        for i in 0..samples {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut inverse = vec![0u32; start[samples]];
-        for (c, l) in r1.iter().enumerate() {
-            for &s in *l {
-                inverse[fill[s as usize]] = c as u32;
-                fill[s as usize] += 1;
-            }
-        }
+        let (start, inverse) = super::index::inverse(&r1);
+        let samples = start.len() - 1;
         let gain = r1.iter().map(|l| l.len() as u64).collect();
         Coverage {
             r1,

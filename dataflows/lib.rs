@@ -18,6 +18,7 @@ pub mod coverage;
 pub mod model;
 pub mod reverse_graph;
 pub mod rr_sets;
+mod sample_index;
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,0 +1,596 @@
+//! One worker's samples and their RR sets, over its replica of the graph: what the `RrSets`
+//! operator (rr_sets.rs, which says how the pieces fit) keeps and how a time's changes move it.
+
+use differential_dataflow::consolidation::consolidate;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
+use super::rr_sets::Membership;
+use crate::ArcUpdate;
+use crate::model::{Coins, Model, Sample, is_live};
+
+mod repair;
+
+/// An in-arc whose threshold moved: (tail, before, after), `None` where it passed nothing.
+type Moved = (Dense, Option<u64>, Option<u64>);
+
+/// A change of `rr`: (dense node, sample id, ±1).
+type RrChange = (Dense, u32, isize);
+
+/// One member of a sample's RR set: the node, the node through which the last search reached it
+/// (the root: itself), and a summary of the coins of its in-arcs that share the head's threshold
+/// (see [`ReverseGraph::shared_threshold`]): the largest coin of a live one, the smallest of a dead
+/// one. When the head's in-degree moves the shared threshold from t to t' under `wc`, none of those
+/// arcs flips unless `max_live ≥ t'` (t' < t) or `min_dead < t'` (t' > t), so most samples holding
+/// a hub need not test its in-arcs again. The summary may be looser than exact (an arc that went
+/// away still counts), never tighter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Member {
+    node: Dense,
+    parent: Dense,
+    max_live: u64,
+    min_dead: u64,
+}
+
+impl Member {
+    fn new(node: Dense, parent: Dense) -> Self {
+        Member {
+            node,
+            parent,
+            max_live: 0,
+            min_dead: u64::MAX,
+        }
+    }
+
+    /// Counts an in-arc's coin `c` under its threshold `t` into the summary.
+    fn note(&mut self, c: u64, t: u64) {
+        if is_live(c, t) {
+            self.max_live = self.max_live.max(c);
+        } else {
+            self.min_dead = self.min_dead.min(c);
+        }
+    }
+
+    /// Whether some in-arc under the shared threshold may flip when it moves from `old` to `new`.
+    fn may_flip(&self, old: u64, new: u64) -> bool {
+        (new < old && !is_live(self.max_live, new)) || (new > old && is_live(self.min_dead, new))
+    }
+}
+
+/// One held sample: its coins and its RR set as a spanning tree of live arcs towards the root,
+/// sorted by member.
+pub(crate) struct Held {
+    sample: Sample,
+    coins: Coins,
+    tree: Vec<Member>,
+}
+
+impl Held {
+    fn find(&self, u: Dense) -> Option<usize> {
+        self.tree.binary_search_by_key(&u, |m| m.node).ok()
+    }
+
+    fn parent(&self, u: Dense) -> Option<Dense> {
+        self.find(u).map(|i| self.tree[i].parent)
+    }
+}
+
+/// How the in-arcs of one head moved in one time: the arcs that came, went, or changed otherwise
+/// (`singles`), and, when the head's shared threshold moved, from what to what (every other
+/// in-arc under it moved so; under `weighted` every moved arc is a single).
+struct HeadMove {
+    v: Dense,
+    singles: Vec<Moved>,
+    shared: Option<(u64, u64)>,
+}
+
+/// One worker's samples with their RR sets, over a replica of the graph.
+pub(crate) struct SampleIndex {
+    seed: u64,
+    with_rr: bool,
+    graph: ReverseGraph,
+    /// By sample id; `None` for a free id.
+    pub(crate) held: Vec<Option<Held>>,
+    ids: FxHashMap<Sample, u32>,
+    free: Vec<u32>,
+    /// Dense node → ids of this worker's samples whose RR set contains it.
+    containing: Vec<Vec<u32>>,
+    /// Dense root → ids of this worker's samples rooted there.
+    rooted: FxHashMap<Dense, Vec<u32>>,
+    /// Search marks: `seen[v] == stamp` while `v` is in the tree being searched.
+    seen: Vec<u32>,
+    stamp: u32,
+}
+
+impl SampleIndex {
+    pub(crate) fn new(model: Model, seed: u64, with_rr: bool) -> Self {
+        SampleIndex {
+            seed,
+            with_rr,
+            graph: ReverseGraph::new(model),
+            held: Vec::new(),
+            ids: FxHashMap::default(),
+            free: Vec::new(),
+            containing: Vec::new(),
+            rooted: FxHashMap::default(),
+            seen: Vec::new(),
+            stamp: 0,
+        }
+    }
+
+    /// Loads arcs into the graph directly, before any sample exists: retractions first.
+    pub(crate) fn load(&mut self, arcs: &[ArcUpdate]) {
+        for &(((u, v), f), r) in arcs.iter().filter(|a| a.1 < 0) {
+            self.graph.apply(GraphChange::Arc(u, v, f), r);
+        }
+        for &(((u, v), f), r) in arcs.iter().filter(|a| a.1 > 0) {
+            self.graph.apply(GraphChange::Arc(u, v, f), r);
+        }
+        self.containing.resize(self.graph.len(), Vec::new());
+    }
+
+    /// Applies one time's graph and root changes; returns the membership changes.
+    ///
+    /// Phases: (1) apply the graph changes, noting for every touched head that some sample here
+    /// contains how its live in-arcs moved, and which nodes may have changed candidate status;
+    /// (2) from those moves, the samples that lost tree edges (`cut`), the ones that only grow
+    /// (`grow`), and the ones to search again (`dirty`: both, or a root that became or stopped
+    /// being an adopter); (3) add and drop roots; (4) repair the cut samples; (5) search the dirty
+    /// samples from their roots; (6) grow the others from their new tails; (7) report the changes
+    /// of `rr`, restricted to candidates (and whole, when asked for).
+    pub(crate) fn advance(
+        &mut self,
+        mut graph: Vec<(GraphChange, isize)>,
+        mut roots: Vec<(Sample, isize)>,
+    ) -> Vec<(Membership, isize)> {
+        consolidate(&mut graph);
+        consolidate(&mut roots);
+        let mut dirty: FxHashSet<u32> = FxHashSet::default();
+        let mut grow: FxHashMap<u32, Vec<(Dense, Dense)>> = FxHashMap::default();
+        let mut cut: FxHashMap<u32, Vec<Dense>> = FxHashMap::default();
+        let (moves, flips) = self.apply_graph(graph, &mut dirty);
+        for head in moves {
+            self.affected(&head, &mut dirty, &mut cut, &mut grow);
+        }
+        // A sample that both lost a tree edge and gained an arc is searched afresh.
+        for (&id, _) in cut.iter().filter(|(id, _)| grow.contains_key(id)) {
+            dirty.insert(id);
+        }
+        cut.retain(|id, _| !dirty.contains(id));
+        let mut changes: Vec<RrChange> = Vec::new();
+        let mut gone = Vec::new();
+        self.apply_roots(roots, &mut dirty, &mut grow, &mut changes, &mut gone);
+        let mut stack = Vec::new();
+        let mut cut: Vec<(u32, Vec<Dense>)> = cut.into_iter().collect();
+        cut.sort_unstable_by_key(|c| c.0);
+        for (id, nodes) in cut {
+            // Dropped samples (in `gone`) and fresh searches need no repair.
+            if !dirty.contains(&id) && !gone.contains(&id) {
+                self.repair(id, &nodes, &mut stack, &mut changes);
+            }
+        }
+        let mut dirty: Vec<u32> = dirty.into_iter().collect();
+        dirty.sort_unstable();
+        for id in dirty {
+            grow.remove(&id);
+            self.research(id, &mut stack, &mut changes);
+        }
+        let mut grow: Vec<(u32, Vec<(Dense, Dense)>)> = grow.into_iter().collect();
+        grow.sort_unstable_by_key(|g| g.0);
+        for (id, seeds) in grow {
+            self.extend(id, seeds, &mut stack, &mut changes);
+        }
+        let out = self.report(&changes, &flips, &gone);
+        for id in gone {
+            let held = self.held[id as usize]
+                .take()
+                .expect("a dropped sample was held");
+            self.ids.remove(&held.sample);
+            self.free.push(id);
+        }
+        out
+    }
+
+    /// (1) Applies the graph changes; returns, for every touched head that some sample here
+    /// contains, how its in-arcs moved, and the nodes whose candidate status flipped with the
+    /// samples that held them before (their `rr` is unchanged so far). Samples rooted at a node
+    /// that becomes or stops being an adopter go into `dirty`.
+    #[allow(clippy::type_complexity)]
+    fn apply_graph(
+        &mut self,
+        mut graph: Vec<(GraphChange, isize)>,
+        dirty: &mut FxHashSet<u32>,
+    ) -> (Vec<HeadMove>, Vec<(Dense, bool, Vec<u32>)>) {
+        let mut touched = Vec::new();
+        let mut maybe = Vec::new();
+        // (head, tail) of every arc whose own fact or tail changes.
+        let mut singles: Vec<(Dense, Dense)> = Vec::new();
+        for (change, _) in &graph {
+            self.graph.touched(change, &mut touched);
+            self.graph.maybe_candidates(change, &mut maybe);
+            match *change {
+                GraphChange::Arc(u, v, _) => {
+                    let (u, v) = (self.graph.intern(u), self.graph.intern(v));
+                    singles.push((v, u));
+                }
+                GraphChange::Adopter(a) => {
+                    // A sample rooted at an adopter is empty; one rooted at a former adopter is not.
+                    let a = self.graph.intern(a);
+                    dirty.extend(self.rooted.get(&a).into_iter().flatten().copied());
+                    singles.extend(self.graph.out_heads(a).map(|h| (h, a)));
+                }
+                GraphChange::Bulk => unreachable!("bulk markers are taken out before"),
+            }
+        }
+        self.containing.resize(self.graph.len(), Vec::new());
+        // Only heads that some sample here contains can flip anything.
+        touched.sort_unstable();
+        touched.dedup();
+        touched.retain(|&v| !self.containing[v as usize].is_empty());
+        singles.sort_unstable();
+        singles.dedup();
+        singles.retain(|&(v, _)| !self.containing[v as usize].is_empty());
+        let heads: Vec<(Dense, Option<u64>)> = touched
+            .iter()
+            .map(|&v| (v, self.graph.shared_threshold(v)))
+            .collect();
+        // Under `weighted` every live in-arc of a touched head may move: all of them, before.
+        let full: Vec<(Dense, FxHashMap<Dense, u64>)> = heads
+            .iter()
+            .filter(|h| h.1.is_none())
+            .map(|&(v, _)| (v, self.graph.live_in_arcs(v).collect()))
+            .collect();
+        let single_before: Vec<Option<u64>> = singles
+            .iter()
+            .map(|&(v, u)| self.graph.arc_threshold(u, v).map(|t| t.0))
+            .collect();
+        maybe.sort_unstable();
+        maybe.dedup();
+        maybe.retain(|&v| !self.containing[v as usize].is_empty());
+        let was: Vec<bool> = maybe.iter().map(|&v| self.graph.is_candidate(v)).collect();
+        // Retractions first, so that a fact moving from old to new replaces the old.
+        graph.sort_by_key(|&(_, r)| r);
+        for (change, r) in graph {
+            self.graph.apply(change, r);
+        }
+        // Tails seen for the first time got their ids just now.
+        self.containing.resize(self.graph.len(), Vec::new());
+        let flips = maybe
+            .into_iter()
+            .zip(was)
+            .filter(|&(v, was)| self.graph.is_candidate(v) != was)
+            .map(|(v, was)| (v, was, self.containing[v as usize].clone()))
+            .collect();
+        let mut moves = Vec::new();
+        for (v, old) in full {
+            let new: FxHashMap<Dense, u64> = self.graph.live_in_arcs(v).collect();
+            let moved: Vec<Moved> = old
+                .iter()
+                .map(|(&u, &t)| (u, Some(t), new.get(&u).copied()))
+                .chain(
+                    new.iter()
+                        .filter(|(u, _)| !old.contains_key(*u))
+                        .map(|(&u, &t)| (u, None, Some(t))),
+                )
+                .filter(|&(_, a, b)| a != b)
+                .collect();
+            if !moved.is_empty() {
+                moves.push(HeadMove {
+                    v,
+                    singles: moved,
+                    shared: None,
+                });
+            }
+        }
+        let mut at = 0;
+        for (v, before) in heads {
+            let Some(before) = before else { continue };
+            let after = self
+                .graph
+                .shared_threshold(v)
+                .expect("the model did not change");
+            let mut moved = Vec::new();
+            while at < singles.len() && singles[at].0 == v {
+                let u = singles[at].1;
+                let now = self.graph.arc_threshold(u, v).map(|t| t.0);
+                if single_before[at] != now {
+                    moved.push((u, single_before[at], now));
+                }
+                at += 1;
+            }
+            let shared = (before != after).then_some((before, after));
+            if !moved.is_empty() || shared.is_some() {
+                moves.push(HeadMove {
+                    v,
+                    singles: moved,
+                    shared,
+                });
+            }
+        }
+        (moves, flips)
+    }
+
+    /// (2) For a sample containing `v`, an arc u → v that dies matters only if it is the tree edge
+    /// by which u was reached (then what hung from u is cut off, and re-attached where it can); one that comes alive matters
+    /// only if u is not a member yet (then the sample grows from u). Every other member keeps a
+    /// live tree path to the root. The arcs under a moved shared threshold are tested only in the
+    /// samples whose summary of `v` says one of them may flip.
+    fn affected(
+        &mut self,
+        head: &HeadMove,
+        dirty: &mut FxHashSet<u32>,
+        cut: &mut FxHashMap<u32, Vec<Dense>>,
+        grow: &mut FxHashMap<u32, Vec<(Dense, Dense)>>,
+    ) {
+        let v = head.v;
+        let node_v = self.graph.node(v);
+        let is_single = |u: Dense| head.singles.iter().any(|m| m.0 == u);
+        for &id in &self.containing[v as usize] {
+            if dirty.contains(&id) {
+                continue;
+            }
+            let held = self.held[id as usize]
+                .as_mut()
+                .expect("a containing sample is held");
+            let at = held.find(v).expect("a containing sample has the head");
+            let coins = held.coins;
+            let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
+            for &(u, before, after) in &head.singles {
+                let c = coins.coin(self.graph.node(u), node_v);
+                let (was, is) = (
+                    before.is_some_and(|t| is_live(c, t)),
+                    after.is_some_and(|t| is_live(c, t)),
+                );
+                if let Some(t) = after {
+                    held.tree[at].note(c, t);
+                }
+                flips.push((u, was, is));
+            }
+            if let Some((old, new)) = head.shared
+                && held.tree[at].may_flip(old, new)
+            {
+                // Test them all, and summarise them afresh on the way.
+                let mut summary = Member::new(v, held.tree[at].parent);
+                for (u, t, shared) in self.graph.live_in_arcs_shared(v) {
+                    let c = coins.coin(self.graph.node(u), node_v);
+                    summary.note(c, t);
+                    if shared && !is_single(u) {
+                        flips.push((u, is_live(c, old), is_live(c, t)));
+                    }
+                }
+                held.tree[at] = summary;
+            }
+            for (u, was, is) in flips {
+                match (was, is) {
+                    (true, false) if held.parent(u) == Some(v) => {
+                        cut.entry(id).or_default().push(u);
+                    }
+                    (false, true) if held.parent(u).is_none() => {
+                        grow.entry(id).or_default().push((u, v));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// (3) New samples start empty and dirty; dropped ones retract their members (their ids are
+    /// freed once the changes are reported, in `gone`).
+    fn apply_roots(
+        &mut self,
+        roots: Vec<(Sample, isize)>,
+        dirty: &mut FxHashSet<u32>,
+        grow: &mut FxHashMap<u32, Vec<(Dense, Dense)>>,
+        changes: &mut Vec<RrChange>,
+        gone: &mut Vec<u32>,
+    ) {
+        for (s, r) in roots {
+            if r > 0 {
+                let id = match self.free.pop() {
+                    Some(id) => id,
+                    None => {
+                        self.held.push(None);
+                        self.held.len() as u32 - 1
+                    }
+                };
+                self.held[id as usize] = Some(Held {
+                    sample: s,
+                    coins: s.coins(self.seed),
+                    tree: Vec::new(),
+                });
+                self.ids.insert(s, id);
+                let root = self.graph.intern(s.root);
+                self.containing.resize(self.graph.len(), Vec::new());
+                self.rooted.entry(root).or_default().push(id);
+                dirty.insert(id);
+            } else if let Some(&id) = self.ids.get(&s) {
+                dirty.remove(&id);
+                grow.remove(&id);
+                let old: Vec<Dense> = std::mem::take(
+                    &mut self.held[id as usize].as_mut().expect("a held sample").tree,
+                )
+                .iter()
+                .map(|m| m.node)
+                .collect();
+                self.diff(id, &old, &[], changes);
+                let root = self
+                    .graph
+                    .id(s.root)
+                    .expect("a held sample's root was interned");
+                let rooted = self.rooted.get_mut(&root).expect("a held sample is rooted");
+                rooted.retain(|&x| x != id);
+                if rooted.is_empty() {
+                    self.rooted.remove(&root);
+                }
+                gone.push(id);
+            }
+        }
+    }
+
+    /// (5) Searches sample `id` again from its root (nothing when the root is an adopter).
+    fn research(&mut self, id: u32, stack: &mut Vec<usize>, changes: &mut Vec<RrChange>) {
+        let held = self.held[id as usize]
+            .as_ref()
+            .expect("a dirty sample is held");
+        let root = self.graph.id(held.sample.root).expect("interned");
+        let coins = held.coins;
+        let mut tree = Vec::new();
+        if !self.graph.is_adopter(root) {
+            self.next_stamp();
+            self.mark(root);
+            tree.push(Member::new(root, root));
+            stack.push(0);
+            self.search(coins, stack, &mut tree);
+        }
+        tree.sort_unstable_by_key(|m| m.node);
+        let held = self.held[id as usize].as_mut().expect("held");
+        let old = std::mem::replace(&mut held.tree, tree);
+        let new: Vec<Dense> = held.tree.iter().map(|m| m.node).collect();
+        let old: Vec<Dense> = old.iter().map(|m| m.node).collect();
+        self.diff(id, &old, &new, changes);
+    }
+
+    /// (6) Grows sample `id` from the tails of its arcs that came alive, `seeds` (tail, head).
+    fn extend(
+        &mut self,
+        id: u32,
+        seeds: Vec<(Dense, Dense)>,
+        stack: &mut Vec<usize>,
+        changes: &mut Vec<RrChange>,
+    ) {
+        let held = self.held[id as usize]
+            .as_mut()
+            .expect("a growing sample is held");
+        let mut tree = std::mem::take(&mut held.tree);
+        let coins = held.coins;
+        let before = tree.len();
+        self.next_stamp();
+        for m in &tree {
+            self.seen[m.node as usize] = self.stamp;
+        }
+        for (u, v) in seeds {
+            if self.seen[u as usize] != self.stamp {
+                self.mark(u);
+                stack.push(tree.len());
+                tree.push(Member::new(u, v));
+            }
+        }
+        self.search(coins, stack, &mut tree);
+        for m in &tree[before..] {
+            self.containing[m.node as usize].push(id);
+            changes.push((m.node, id, 1));
+        }
+        tree.sort_unstable_by_key(|m| m.node);
+        self.held[id as usize].as_mut().expect("held").tree = tree;
+    }
+
+    fn next_stamp(&mut self) {
+        self.seen.resize(self.graph.len(), 0);
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen.fill(0);
+            self.stamp = 1;
+        }
+    }
+
+    fn mark(&mut self, v: Dense) {
+        self.seen[v as usize] = self.stamp;
+    }
+
+    /// Extends `tree` with every node that reaches one of it over arcs live under `coins`,
+    /// starting from the members whose positions in `tree` are on `stack` (which it empties).
+    /// Members are marked in `seen`; each member expanded gets its summary of coins.
+    fn search(&mut self, coins: Coins, stack: &mut Vec<usize>, tree: &mut Vec<Member>) {
+        while let Some(at) = stack.pop() {
+            let v = tree[at].node;
+            let head = self.graph.node(v);
+            let mut summary = tree[at];
+            for (u, thr, shared) in self.graph.live_in_arcs_shared(v) {
+                let fresh = self.seen[u as usize] != self.stamp;
+                // Only the shared arcs need the coin of a tail already in the tree.
+                if !fresh && !shared {
+                    continue;
+                }
+                let c = coins.coin(self.graph.node(u), head);
+                if shared {
+                    summary.note(c, thr);
+                }
+                if fresh && is_live(c, thr) {
+                    self.seen[u as usize] = self.stamp;
+                    stack.push(tree.len());
+                    tree.push(Member::new(u, v));
+                }
+            }
+            tree[at] = summary;
+        }
+    }
+
+    /// Records the change of sample `id`'s RR set from `old` to `new` (both ascending).
+    fn diff(&mut self, id: u32, old: &[Dense], new: &[Dense], changes: &mut Vec<RrChange>) {
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            match (old.get(i).copied(), new.get(j).copied()) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), b) if b.is_none_or(|b| a < b) => {
+                    let list = &mut self.containing[a as usize];
+                    if let Some(at) = list.iter().position(|&x| x == id) {
+                        list.swap_remove(at);
+                    }
+                    changes.push((a, id, -1));
+                    i += 1;
+                }
+                (_, Some(b)) => {
+                    self.containing[b as usize].push(id);
+                    changes.push((b, id, 1));
+                    j += 1;
+                }
+                (_, None) => unreachable!("an old item with no new one is taken by the arm above"),
+            }
+        }
+    }
+
+    /// (7) The membership changes to report: `rr`'s changes of candidates, as candidates are
+    /// after this time (the nodes whose status flipped: all their memberships before, retracted,
+    /// and after, asserted); and all of `rr`'s changes when asked for.
+    fn report(
+        &self,
+        changes: &[RrChange],
+        flips: &[(Dense, bool, Vec<u32>)],
+        gone: &[u32],
+    ) -> Vec<(Membership, isize)> {
+        let _ = gone;
+        let sample = |id: u32| {
+            self.held[id as usize]
+                .as_ref()
+                .expect("a changed sample is still held")
+                .sample
+        };
+        let flipped: FxHashSet<Dense> = flips.iter().map(|f| f.0).collect();
+        let mut out = Vec::new();
+        for &(x, id, r) in changes {
+            let node = self.graph.node(x);
+            if self.with_rr {
+                out.push((Membership::Any(node, sample(id)), r));
+            }
+            if !flipped.contains(&x) && self.graph.is_candidate(x) {
+                out.push((Membership::Candidate(node, sample(id)), r));
+            }
+        }
+        for (x, was, before) in flips {
+            let node = self.graph.node(*x);
+            let (ids, r) = if *was {
+                (before, -1)
+            } else {
+                (&self.containing[*x as usize], 1)
+            };
+            out.extend(
+                ids.iter()
+                    .map(|&id| (Membership::Candidate(node, sample(id)), r)),
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,121 @@
+//! Repairing a sample whose tree lost edges: what hung from a dead tree edge is re-attached
+//! where it still reaches the rest, instead of searching the whole sample again.
+
+use rustc_hash::FxHashSet;
+
+use super::{Member, RrChange, SampleIndex};
+use crate::reverse_graph::Dense;
+
+impl SampleIndex {
+    /// (4) Re-attaches what the dead tree edges of `nodes` cut off from sample `id`'s tree: the
+    /// members whose tree path ran through one of `nodes` (`cut`) stay exactly when they still
+    /// reach the rest of the tree over live arcs, which, with no arc come alive into the sample in
+    /// this time, only other cut members can lead them to. So: the cut members with a live
+    /// out-arc into the rest are attached there, then the search goes on from them over live
+    /// in-arcs, among cut members only; the others leave. Cheaper than searching the whole sample
+    /// again when, as usual, the cut is a small branch.
+    pub(super) fn repair(
+        &mut self,
+        id: u32,
+        nodes: &[Dense],
+        stack: &mut Vec<usize>,
+        changes: &mut Vec<RrChange>,
+    ) {
+        let held = self.held[id as usize]
+            .as_mut()
+            .expect("a cut sample is held");
+        let mut tree = std::mem::take(&mut held.tree);
+        let coins = held.coins;
+        // Which members hang from a cut node: follow parents up, memoised.
+        const UNKNOWN: u8 = 0;
+        const KEPT: u8 = 1;
+        const CUT: u8 = 2;
+        let mut state = vec![UNKNOWN; tree.len()];
+        let at = |tree: &[Member], u: Dense| {
+            tree.binary_search_by_key(&u, |m| m.node)
+                .expect("a parent is a member")
+        };
+        for &u in nodes {
+            state[at(&tree, u)] = CUT;
+        }
+        let mut path = Vec::new();
+        for i in 0..tree.len() {
+            let mut j = i;
+            while state[j] == UNKNOWN {
+                path.push(j);
+                let m = tree[j];
+                if m.parent == m.node {
+                    break;
+                }
+                j = at(&tree, m.parent);
+            }
+            let verdict = if state[j] == UNKNOWN { KEPT } else { state[j] };
+            for k in path.drain(..) {
+                state[k] = verdict;
+            }
+        }
+        self.next_stamp();
+        let mut cut: FxHashSet<Dense> = FxHashSet::default();
+        for (i, m) in tree.iter().enumerate() {
+            if state[i] == KEPT {
+                self.seen[m.node as usize] = self.stamp;
+            } else {
+                cut.insert(m.node);
+            }
+        }
+        let mut kept: Vec<Member> = tree
+            .iter()
+            .zip(&state)
+            .filter(|(_, s)| **s == KEPT)
+            .map(|(m, _)| *m)
+            .collect();
+        // Attach the cut members with a live arc into the kept part.
+        let old_of = |u: Dense| tree[at(&tree, u)];
+        let mut attached = Vec::new();
+        for &x in &cut {
+            let node_x = self.graph.node(x);
+            let into = self.graph.live_out_arcs(x).find(|&(y, thr)| {
+                self.seen[y as usize] == self.stamp && coins.live(node_x, self.graph.node(y), thr)
+            });
+            if let Some((y, _)) = into {
+                attached.push((x, y));
+            }
+        }
+        for (x, y) in attached {
+            self.seen[x as usize] = self.stamp;
+            stack.push(kept.len());
+            kept.push(Member {
+                parent: y,
+                ..old_of(x)
+            });
+        }
+        // From them, over live in-arcs, among the cut members only.
+        while let Some(i) = stack.pop() {
+            let v = kept[i].node;
+            let head = self.graph.node(v);
+            let mut found = Vec::new();
+            for (u, thr) in self.graph.live_in_arcs(v) {
+                if self.seen[u as usize] != self.stamp
+                    && cut.contains(&u)
+                    && coins.live(self.graph.node(u), head, thr)
+                {
+                    self.seen[u as usize] = self.stamp;
+                    found.push(u);
+                }
+            }
+            for u in found {
+                stack.push(kept.len());
+                kept.push(Member {
+                    parent: v,
+                    ..old_of(u)
+                });
+            }
+        }
+        kept.sort_unstable_by_key(|m| m.node);
+        tree.sort_unstable_by_key(|m| m.node);
+        let old: Vec<Dense> = tree.iter().map(|m| m.node).collect();
+        let new: Vec<Dense> = kept.iter().map(|m| m.node).collect();
+        self.held[id as usize].as_mut().expect("held").tree = kept;
+        self.diff(id, &old, &new, changes);
+    }
+}

@@ -245,41 +245,6 @@ mod tests {
         assert_eq!(g, Greedy::default());
     }
 
-    /// The best R1 coverage over every feasible assignment.
-    fn brute_force(p: &Problem, idx: &RrIndex) -> u64 {
-        let mut friends: Vec<Node> = p.candidates.iter().flatten().copied().collect();
-        friends.sort_unstable();
-        friends.dedup();
-        fn go(
-            p: &Problem,
-            idx: &RrIndex,
-            friends: &[Node],
-            left: &mut [u32],
-            chosen: &mut Vec<Node>,
-        ) -> u64 {
-            let Some((&f, rest)) = friends.split_first() else {
-                let mut hit: Vec<u32> =
-                    chosen.iter().flat_map(|&c| idx.of(c, 0)).copied().collect();
-                hit.sort_unstable();
-                hit.dedup();
-                return hit.len() as u64;
-            };
-            let mut best = go(p, idx, rest, left, chosen);
-            for a in 0..p.adopters.len() {
-                if left[a] > 0 && p.candidates[a].contains(&f) {
-                    left[a] -= 1;
-                    chosen.push(f);
-                    best = best.max(go(p, idx, rest, left, chosen));
-                    chosen.pop();
-                    left[a] += 1;
-                }
-            }
-            best
-        }
-        let mut left: Vec<u32> = p.adopters.iter().map(|a| a.1).collect();
-        go(p, idx, &friends, &mut left, &mut Vec::new())
-    }
-
     /// RR-Greedy recomputing every marginal gain from scratch: the specification.
     fn naive(p: &Problem, idx: &RrIndex) -> Vec<Pick> {
         let mut picks: Vec<Pick> = Vec::new();
@@ -358,7 +323,7 @@ mod tests {
         #[test]
         fn greedy_is_half_optimal_and_upper_bounds_hold((p, idx) in instance()) {
             let g = rr_greedy(&p, &idx);
-            let opt = brute_force(&p, &idx);
+            let opt = crate::selection::testing::brute_force(&p, &idx);
             prop_assert!(g.cov1 <= opt);
             prop_assert!(2 * g.cov1 >= opt);
             prop_assert!(g.upper_cov >= opt as f64);

@@ -234,34 +234,6 @@ mod tests {
         assert_eq!(g.upper_cov, 4.0);
     }
 
-    /// The best R1 coverage over every feasible assignment.
-    fn brute_force(p: &Problem, idx: &RrIndex) -> u64 {
-        let mut friends: Vec<Node> = p.candidates.iter().flatten().copied().collect();
-        friends.sort_unstable();
-        friends.dedup();
-        fn go(p: &Problem, idx: &RrIndex, f: &[Node], left: &mut [u32], s: &mut Vec<Node>) -> u64 {
-            let Some((&v, rest)) = f.split_first() else {
-                let mut hit: Vec<u32> = s.iter().flat_map(|&c| idx.of(c, 0)).copied().collect();
-                hit.sort_unstable();
-                hit.dedup();
-                return hit.len() as u64;
-            };
-            let mut best = go(p, idx, rest, left, s);
-            for a in 0..p.adopters.len() {
-                if left[a] > 0 && p.candidates[a].contains(&v) {
-                    left[a] -= 1;
-                    s.push(v);
-                    best = best.max(go(p, idx, rest, left, s));
-                    s.pop();
-                    left[a] += 1;
-                }
-            }
-            best
-        }
-        let mut left: Vec<u32> = p.adopters.iter().map(|a| a.1).collect();
-        go(p, idx, &friends, &mut left, &mut Vec::new())
-    }
-
     fn instance() -> impl Strategy<Value = (Problem, RrIndex)> {
         let adopters =
             prop::collection::vec((0u32..3, prop::collection::vec(any::<bool>(), 6)), 1..4);
@@ -288,7 +260,7 @@ mod tests {
         #[test]
         fn feasible_half_optimal_and_bounded((p, idx) in instance()) {
             let g = mg_greedy(&p, &idx);
-            let opt = brute_force(&p, &idx);
+            let opt = crate::selection::testing::brute_force(&p, &idx);
             prop_assert!(g.cov1 <= opt && 2 * g.cov1 >= opt);
             prop_assert!(g.upper_cov >= opt as f64);
             prop_assert!(g.upper_cov <= 2.0 * g.cov1 as f64);

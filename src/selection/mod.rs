@@ -17,6 +17,8 @@ pub mod mc_greedy;
 pub mod mg;
 pub mod pagerank;
 pub mod plan;
+#[cfg(test)]
+mod testing;
 
 pub use certificate::{Bounds, bounds, certifies};
 pub use greedy::{Greedy, Pick, rr_greedy};

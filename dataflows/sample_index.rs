@@ -229,7 +229,11 @@ impl SampleIndex {
         touched.retain(|&v| !self.containing[v as usize].is_empty());
         singles.sort_unstable();
         singles.dedup();
-        singles.retain(|&(v, _)| !self.containing[v as usize].is_empty());
+        // Under `weighted` (no shared threshold) every moved arc is found by comparing the heads'
+        // whole lists below: singles are only for the models with a shared threshold.
+        singles.retain(|&(v, _)| {
+            !self.containing[v as usize].is_empty() && self.graph.shared_threshold(v).is_some()
+        });
         let heads: Vec<(Dense, Option<u64>)> = touched
             .iter()
             .map(|&v| (v, self.graph.shared_threshold(v)))

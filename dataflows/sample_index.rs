@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
 use super::rr_sets::Membership;
 use crate::ArcUpdate;
-use crate::model::{Coins, Model, Sample, is_live};
+use crate::model::{Coins, Model, Node, Sample, is_live};
 
 mod repair;
 
@@ -329,6 +329,10 @@ impl SampleIndex {
         let v = head.v;
         let node_v = self.graph.node(v);
         let is_single = |u: Dense| head.singles.iter().any(|m| m.0 == u);
+        let tails: Vec<Node> = head.singles.iter().map(|m| self.graph.node(m.0)).collect();
+        // The summaries matter only where the head has a shared threshold (not under `weighted`).
+        let summarise = self.graph.shared_threshold(v).is_some();
+        let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
         for &id in &self.containing[v as usize] {
             if dirty.contains(&id) {
                 continue;
@@ -336,21 +340,23 @@ impl SampleIndex {
             let held = self.held[id as usize]
                 .as_mut()
                 .expect("a containing sample is held");
-            let at = held.find(v).expect("a containing sample has the head");
+            let at = summarise.then(|| held.find(v).expect("a containing sample has the head"));
             let coins = held.coins;
-            let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
-            for &(u, before, after) in &head.singles {
-                let c = coins.coin(self.graph.node(u), node_v);
+            flips.clear();
+            for (&(u, before, after), &node_u) in head.singles.iter().zip(&tails) {
+                let c = coins.coin(node_u, node_v);
                 let (was, is) = (
                     before.is_some_and(|t| is_live(c, t)),
                     after.is_some_and(|t| is_live(c, t)),
                 );
-                if let Some(t) = after {
+                if let (Some(t), Some(at)) = (after, at) {
                     held.tree[at].note(c, t);
                 }
-                flips.push((u, was, is));
+                if was != is {
+                    flips.push((u, was, is));
+                }
             }
-            if let Some((old, new)) = head.shared
+            if let (Some((old, new)), Some(at)) = (head.shared, at)
                 && held.tree[at].may_flip(old, new)
             {
                 // Test them all, and summarise them afresh on the way.
@@ -358,13 +364,13 @@ impl SampleIndex {
                 for (u, t, shared) in self.graph.live_in_arcs_shared(v) {
                     let c = coins.coin(self.graph.node(u), node_v);
                     summary.note(c, t);
-                    if shared && !is_single(u) {
+                    if shared && !is_single(u) && is_live(c, old) != is_live(c, t) {
                         flips.push((u, is_live(c, old), is_live(c, t)));
                     }
                 }
                 held.tree[at] = summary;
             }
-            for (u, was, is) in flips {
+            for &(u, was, is) in &flips {
                 match (was, is) {
                     (true, false) if held.parent(u) == Some(v) => {
                         cut.entry(id).or_default().push(u);

@@ -158,28 +158,9 @@ fn top_gains(problem: &Problem, lists: &[Vec<u32>], gain: &[u64], scratch: &mut 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Sample;
     use proptest::prelude::*;
 
-    /// An index from per-half lists of (root, candidates hit).
-    fn index(r1: &[&[Node]], r2: &[&[Node]]) -> RrIndex {
-        let mut mem = Vec::new();
-        for (half, rr) in [r1, r2].into_iter().enumerate() {
-            for (root, set) in rr.iter().enumerate() {
-                for &c in *set {
-                    let slot = half as u32;
-                    mem.push((
-                        c,
-                        Sample {
-                            root: root as u64,
-                            slot,
-                        },
-                    ));
-                }
-            }
-        }
-        RrIndex::build([r1.len(), r2.len()], mem)
-    }
+    use crate::selection::testing::index;
 
     fn pick(adopter: Node, friend: Node, gain: u64) -> Pick {
         Pick {

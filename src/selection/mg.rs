@@ -169,27 +169,13 @@ impl<'i> Coverage<'i> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Sample;
     use crate::selection::rr_greedy;
     use proptest::prelude::*;
 
     fn index(r1: &[Vec<Node>], r2: &[Vec<Node>]) -> RrIndex {
-        let mut mem = Vec::new();
-        for (half, rr) in [r1, r2].into_iter().enumerate() {
-            for (root, set) in rr.iter().enumerate() {
-                for &c in set {
-                    let slot = half as u32;
-                    mem.push((
-                        c,
-                        Sample {
-                            root: root as u64,
-                            slot,
-                        },
-                    ));
-                }
-            }
-        }
-        RrIndex::build([r1.len(), r2.len()], mem)
+        let r1: Vec<&[Node]> = r1.iter().map(|s| &s[..]).collect();
+        let r2: Vec<&[Node]> = r2.iter().map(|s| &s[..]).collect();
+        crate::selection::testing::index(&r1, &r2)
     }
 
     fn pairs(g: &Greedy) -> Vec<(Node, Node, u64)> {

@@ -3,6 +3,7 @@
 use crate::model::Node;
 
 use super::{Problem, RrIndex};
+use crate::model::Sample;
 
 /// The best R1 coverage over every feasible assignment.
 pub fn brute_force(p: &Problem, idx: &RrIndex) -> u64 {
@@ -36,4 +37,25 @@ pub fn brute_force(p: &Problem, idx: &RrIndex) -> u64 {
     }
     let mut left: Vec<u32> = p.adopters.iter().map(|a| a.1).collect();
     go(p, idx, &friends, &mut left, &mut Vec::new())
+}
+
+/// An index from per-half lists of RR sets, each the candidates it holds (sample j of half h is
+/// rooted at j, in slot h).
+pub fn index(r1: &[&[Node]], r2: &[&[Node]]) -> RrIndex {
+    let mut mem = Vec::new();
+    for (half, rr) in [r1, r2].into_iter().enumerate() {
+        for (root, set) in rr.iter().enumerate() {
+            for &c in *set {
+                let slot = half as u32;
+                mem.push((
+                    c,
+                    Sample {
+                        root: root as u64,
+                        slot,
+                    },
+                ));
+            }
+        }
+    }
+    RrIndex::build([r1.len(), r2.len()], mem)
 }

@@ -1,0 +1,203 @@
+//! Phases (1) and (2) of a time: how the graph changes move the in-arcs of the heads this worker's
+//! samples hold, and which samples that cuts, grows or sends to a fresh search.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{HeadMove, Member, Moved, SampleIndex};
+use crate::model::{Node, is_live};
+use crate::reverse_graph::{Dense, GraphChange};
+
+impl SampleIndex {
+    /// (1) Applies the graph changes; returns, for every touched head that some sample here
+    /// contains, how its in-arcs moved, and the nodes whose candidate status flipped with the
+    /// samples that held them before (their `rr` is unchanged so far). Samples rooted at a node
+    /// that becomes or stops being an adopter go into `dirty`.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn apply_graph(
+        &mut self,
+        mut graph: Vec<(GraphChange, isize)>,
+        dirty: &mut FxHashSet<u32>,
+    ) -> (Vec<HeadMove>, Vec<(Dense, bool, Vec<u32>)>) {
+        let mut touched = Vec::new();
+        let mut maybe = Vec::new();
+        // (head, tail) of every arc whose own fact or tail changes.
+        let mut singles: Vec<(Dense, Dense)> = Vec::new();
+        for (change, _) in &graph {
+            self.graph.touched(change, &mut touched);
+            self.graph.maybe_candidates(change, &mut maybe);
+            match *change {
+                GraphChange::Arc(u, v, _) => {
+                    let (u, v) = (self.graph.intern(u), self.graph.intern(v));
+                    singles.push((v, u));
+                }
+                GraphChange::Adopter(a) => {
+                    // A sample rooted at an adopter is empty; one rooted at a former adopter is not.
+                    let a = self.graph.intern(a);
+                    dirty.extend(self.rooted.get(&a).into_iter().flatten().copied());
+                    singles.extend(self.graph.out_heads(a).map(|h| (h, a)));
+                }
+                GraphChange::Bulk => unreachable!("bulk markers are taken out before"),
+            }
+        }
+        self.containing.resize(self.graph.len(), Vec::new());
+        // Only heads that some sample here contains can flip anything.
+        touched.sort_unstable();
+        touched.dedup();
+        touched.retain(|&v| !self.containing[v as usize].is_empty());
+        singles.sort_unstable();
+        singles.dedup();
+        // Under `weighted` (no shared threshold) every moved arc is found by comparing the heads'
+        // whole lists below: singles are only for the models with a shared threshold.
+        singles.retain(|&(v, _)| {
+            !self.containing[v as usize].is_empty() && self.graph.shared_threshold(v).is_some()
+        });
+        let heads: Vec<(Dense, Option<u64>)> = touched
+            .iter()
+            .map(|&v| (v, self.graph.shared_threshold(v)))
+            .collect();
+        // Under `weighted` every live in-arc of a touched head may move: all of them, before.
+        let full: Vec<(Dense, FxHashMap<Dense, u64>)> = heads
+            .iter()
+            .filter(|h| h.1.is_none())
+            .map(|&(v, _)| (v, self.graph.live_in_arcs(v).collect()))
+            .collect();
+        let single_before: Vec<Option<u64>> = singles
+            .iter()
+            .map(|&(v, u)| self.graph.arc_threshold(u, v).map(|t| t.0))
+            .collect();
+        maybe.sort_unstable();
+        maybe.dedup();
+        maybe.retain(|&v| !self.containing[v as usize].is_empty());
+        let was: Vec<bool> = maybe.iter().map(|&v| self.graph.is_candidate(v)).collect();
+        // Retractions first, so that a fact moving from old to new replaces the old.
+        graph.sort_by_key(|&(_, r)| r);
+        for (change, r) in graph {
+            self.graph.apply(change, r);
+        }
+        // Tails seen for the first time got their ids just now.
+        self.containing.resize(self.graph.len(), Vec::new());
+        let flips = maybe
+            .into_iter()
+            .zip(was)
+            .filter(|&(v, was)| self.graph.is_candidate(v) != was)
+            .map(|(v, was)| (v, was, self.containing[v as usize].clone()))
+            .collect();
+        let mut moves = Vec::new();
+        for (v, old) in full {
+            let new: FxHashMap<Dense, u64> = self.graph.live_in_arcs(v).collect();
+            let moved: Vec<Moved> = old
+                .iter()
+                .map(|(&u, &t)| (u, Some(t), new.get(&u).copied()))
+                .chain(
+                    new.iter()
+                        .filter(|(u, _)| !old.contains_key(*u))
+                        .map(|(&u, &t)| (u, None, Some(t))),
+                )
+                .filter(|&(_, a, b)| a != b)
+                .collect();
+            if !moved.is_empty() {
+                moves.push(HeadMove {
+                    v,
+                    singles: moved,
+                    shared: None,
+                });
+            }
+        }
+        let mut at = 0;
+        for (v, before) in heads {
+            let Some(before) = before else { continue };
+            let after = self
+                .graph
+                .shared_threshold(v)
+                .expect("the model did not change");
+            let mut moved = Vec::new();
+            while at < singles.len() && singles[at].0 == v {
+                let u = singles[at].1;
+                let now = self.graph.arc_threshold(u, v).map(|t| t.0);
+                if single_before[at] != now {
+                    moved.push((u, single_before[at], now));
+                }
+                at += 1;
+            }
+            let shared = (before != after).then_some((before, after));
+            if !moved.is_empty() || shared.is_some() {
+                moves.push(HeadMove {
+                    v,
+                    singles: moved,
+                    shared,
+                });
+            }
+        }
+        (moves, flips)
+    }
+
+    /// (2) For a sample containing `v`, an arc u → v that dies matters only if it is the tree edge
+    /// by which u was reached (then what hung from u is cut off, and re-attached where it can); one that comes alive matters
+    /// only if u is not a member yet (then the sample grows from u). Every other member keeps a
+    /// live tree path to the root. The arcs under a moved shared threshold are tested only in the
+    /// samples whose summary of `v` says one of them may flip.
+    pub(super) fn affected(
+        &mut self,
+        head: &HeadMove,
+        dirty: &mut FxHashSet<u32>,
+        cut: &mut FxHashMap<u32, Vec<Dense>>,
+        grow: &mut FxHashMap<u32, Vec<(Dense, Dense)>>,
+    ) {
+        let v = head.v;
+        let node_v = self.graph.node(v);
+        let is_single = |u: Dense| head.singles.iter().any(|m| m.0 == u);
+        let tails: Vec<Node> = head.singles.iter().map(|m| self.graph.node(m.0)).collect();
+        // The summaries matter only where the head has a shared threshold (not under `weighted`).
+        let summarise = self.graph.shared_threshold(v).is_some();
+        let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
+        for &id in &self.containing[v as usize] {
+            if dirty.contains(&id) {
+                continue;
+            }
+            let held = self.held[id as usize]
+                .as_mut()
+                .expect("a containing sample is held");
+            let at = summarise.then(|| held.find(v).expect("a containing sample has the head"));
+            let coins = held.coins;
+            flips.clear();
+            for (&(u, before, after), &node_u) in head.singles.iter().zip(&tails) {
+                let c = coins.coin(node_u, node_v);
+                let (was, is) = (
+                    before.is_some_and(|t| is_live(c, t)),
+                    after.is_some_and(|t| is_live(c, t)),
+                );
+                if let (Some(t), Some(at)) = (after, at) {
+                    held.tree[at].note(c, t);
+                }
+                if was != is {
+                    flips.push((u, was, is));
+                }
+            }
+            if let (Some((old, new)), Some(at)) = (head.shared, at)
+                && held.tree[at].may_flip(old, new)
+            {
+                // Test them all, and summarise them afresh on the way.
+                let mut summary = Member::new(v, held.tree[at].parent);
+                for (u, t, shared) in self.graph.live_in_arcs_shared(v) {
+                    let c = coins.coin(self.graph.node(u), node_v);
+                    summary.note(c, t);
+                    if shared && !is_single(u) && is_live(c, old) != is_live(c, t) {
+                        flips.push((u, is_live(c, old), is_live(c, t)));
+                    }
+                }
+                held.tree[at] = summary;
+            }
+            for &(u, was, is) in &flips {
+                match (was, is) {
+                    (true, false) if held.parent(u) == Some(v) => {
+                        cut.entry(id).or_default().push(u);
+                    }
+                    (false, true) if held.parent(u).is_none() => {
+                        grow.entry(id).or_default().push((u, v));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}

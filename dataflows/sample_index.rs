@@ -181,7 +181,7 @@ impl SampleIndex {
         for (id, seeds) in grow {
             self.extend(id, seeds, &mut stack, &mut changes);
         }
-        let out = self.report(&changes, &flips, &gone);
+        let out = self.report(&changes, &flips);
         for id in gone {
             let held = self.held[id as usize]
                 .take()
@@ -377,9 +377,7 @@ impl SampleIndex {
         &self,
         changes: &[RrChange],
         flips: &[(Dense, bool, Vec<u32>)],
-        gone: &[u32],
     ) -> Vec<(Membership, isize)> {
-        let _ = gone;
         let sample = |id: u32| {
             self.held[id as usize]
                 .as_ref()

@@ -18,8 +18,10 @@ use differential_dataflow::consolidation::consolidate;
 
 use super::{Engine, Solution, problem};
 use crate::model::{Model, Node, Sample, level_rate, lowest_level, samples_of};
-use crate::selection::{Params, Plan, Problem, RrIndex, RrSource, plan, select};
-use crate::state::{Delta, State};
+use crate::selection::{
+    Greedy, LiveGreedy, Members, Params, Plan, Problem, Rows, RrIndex, RrSource, plan, select,
+};
+use crate::state::{Delta, ProblemChanges, State};
 
 /// The dataflow, driven from worker 0.
 pub struct DataflowEngine<'w> {
@@ -34,10 +36,10 @@ pub struct DataflowEngine<'w> {
     nodes: FxHashSet<Node>,
     /// Held samples counted by half and by the lowest level that includes them.
     level_counts: BTreeMap<i32, [usize; 2]>,
-    /// `member(c, s)`, as the dataflow last reported it, with samples by their dense id.
-    members: FxHashMap<Node, Vec<u32>>,
-    /// Dense ids of the samples that some membership refers to.
-    ids: SampleIds,
+    /// `member(c, s)`, as the dataflow last reported it.
+    members: Members,
+    /// The selection's rows and buffers, kept from epoch to epoch.
+    greedy: LiveGreedy,
     /// Where the initial arcs go in bulk, when every worker shares this process.
     bulk: Option<BulkSlot>,
     /// The last epoch's solution.
@@ -74,8 +76,8 @@ impl<'w> DataflowEngine<'w> {
             bulk,
             nodes: FxHashSet::default(),
             level_counts: BTreeMap::new(),
-            members: FxHashMap::default(),
-            ids: SampleIds::default(),
+            members: Members::new(seed),
+            greedy: LiveGreedy::default(),
             last: None,
             last_problem: None,
             members_changed: false,
@@ -172,23 +174,16 @@ impl<'w> DataflowEngine<'w> {
         let mut updates = std::mem::take(&mut *self.outputs.members.borrow_mut());
         consolidate_updates(&mut updates);
         self.members_changed = !updates.is_empty();
-        // Removals first, so that an id freed here is not mistaken for one reused below.
+        // Removals first: a sample whose last membership goes frees its id for the ones that come.
         updates.sort_by_key(|&(_, _, diff)| diff);
-        let mut gone: FxHashMap<Node, FxHashSet<u32>> = FxHashMap::default();
         for ((c, s), _, diff) in updates {
             debug_assert_eq!(diff.abs(), 1, "member is a set");
             if diff > 0 {
-                if !gone.is_empty() {
-                    self.forget(std::mem::take(&mut gone));
-                }
-                let id = self.ids.acquire(s, self.seed);
-                self.members.entry(c).or_default().push(id);
+                self.members.insert(c, s);
             } else {
-                gone.entry(c).or_default().insert(self.ids.id(&s));
-                self.ids.release(&s);
+                self.members.remove(c, s);
             }
         }
-        self.forget(gone);
         if let Some(gathered) = &self.outputs.coverage {
             let mut updates = std::mem::take(&mut *gathered.borrow_mut());
             consolidate_updates(&mut updates);
@@ -203,94 +198,92 @@ impl<'w> DataflowEngine<'w> {
     }
 }
 
-/// Dense ids for the samples that candidate memberships refer to, reused once no membership
-/// refers to them, with each sample's half and lowest level.
-#[derive(Default)]
-struct SampleIds {
-    ids: FxHashMap<Sample, (u32, u32)>,
-    /// Per id: half and lowest level.
-    info: Vec<(u8, i32)>,
-    free: Vec<u32>,
-}
-
-impl SampleIds {
-    fn acquire(&mut self, s: Sample, seed: u64) -> u32 {
-        let (id, refs) = *self.ids.entry(s).or_insert_with(|| {
-            let info = (s.half() as u8, lowest_level(s.key(seed)));
-            let id = match self.free.pop() {
-                Some(id) => {
-                    self.info[id as usize] = info;
-                    id
-                }
-                None => {
-                    self.info.push(info);
-                    self.info.len() as u32 - 1
-                }
-            };
-            (id, 0)
-        });
-        self.ids.insert(s, (id, refs + 1));
-        id
-    }
-
-    fn id(&self, s: &Sample) -> u32 {
-        self.ids[s].0
-    }
-
-    fn release(&mut self, s: &Sample) {
-        let entry = self.ids.get_mut(s).expect("a released sample was acquired");
-        entry.1 -= 1;
-        if entry.1 == 0 {
-            let id = entry.0;
-            self.ids.remove(s);
-            self.free.push(id);
-        }
-    }
-}
-
 impl DataflowEngine<'_> {
-    /// Drops the memberships `gone` from the candidates' lists.
-    fn forget(&mut self, gone: FxHashMap<Node, FxHashSet<u32>>) {
-        for (c, ids) in gone {
-            let list = self
-                .members
-                .get_mut(&c)
-                .expect("a membership that goes was there");
-            list.retain(|id| !ids.contains(id));
-            if list.is_empty() {
-                self.members.remove(&c);
-            }
-        }
-    }
-}
-
-impl RrSource for DataflowEngine<'_> {
-    fn index_at(&mut self, problem: &Problem, level: i32) -> RrIndex {
+    /// Holds at least `level`, adding the missing samples in a round of their own.
+    fn reach(&mut self, level: i32) {
         if self.held.is_none_or(|held| held < level) {
             self.hold(level);
             self.round();
         }
+    }
+
+    /// θ = [|R1|, |R2|] at `level`: the held samples whose lowest level is at most `level`.
+    fn theta_at(&self, level: i32) -> [usize; 2] {
         let mut theta = [0; 2];
         for counts in self.level_counts.range(..=level).map(|(_, c)| c) {
             theta[0] += counts[0];
             theta[1] += counts[1];
         }
-        // The engine's dense ids serve directly, filtered to the level.
-        let mut members: FxHashMap<Node, [Vec<u32>; 2]> = FxHashMap::default();
+        theta
+    }
+}
+
+impl DataflowEngine<'_> {
+    /// The epoch's problem and plan, and whether they are the last epoch's: the last problem
+    /// with the changed rows patched, or a new one when the adopters changed. The greedy's rows
+    /// follow.
+    fn problem(
+        &mut self,
+        state: &State,
+        params: &Params,
+        changes: ProblemChanges,
+    ) -> (Problem, Plan, bool) {
+        let known = self.last_problem.take().filter(|_| !changes.all);
+        let Some((mut problem, last_plan)) = known else {
+            let problem = problem(state);
+            let plan = plan(&problem, params);
+            self.greedy.sync(&problem, &mut self.members, Rows::All);
+            return (problem, plan, false);
+        };
+        let mut changed = Vec::new();
+        for a in changes.rows {
+            if let Ok(i) = problem.adopters.binary_search_by_key(&a, |&(a, _)| a) {
+                let row = state.candidates(a);
+                if row != problem.candidates[i] {
+                    problem.candidates[i] = row;
+                    changed.push(i);
+                }
+            }
+        }
+        let n = state.node_count();
+        if changed.is_empty() && problem.n == n {
+            return (problem, last_plan, true);
+        }
+        problem.n = n;
+        self.greedy
+            .sync(&problem, &mut self.members, Rows::Some(&changed));
+        let plan = plan(&problem, params);
+        (problem, plan, false)
+    }
+}
+
+impl RrSource for DataflowEngine<'_> {
+    fn index_at(&mut self, problem: &Problem, level: i32) -> RrIndex {
+        self.reach(level);
+        // The table's sample ids serve directly, filtered to the level.
+        let mut lists: FxHashMap<Node, [Vec<u32>; 2]> = FxHashMap::default();
         for &c in problem.candidates.iter().flatten() {
-            if let (Some(list), std::collections::hash_map::Entry::Vacant(entry)) =
-                (self.members.get(&c), members.entry(c))
-            {
-                let lists = entry.insert(Default::default());
-                for &id in list {
-                    let (half, lowest) = self.ids.info[id as usize];
-                    if lowest <= level {
-                        lists[half as usize].push(id);
+            let Some(mid) = self.members.mid(c) else {
+                continue;
+            };
+            let entry = lists.entry(c).or_default();
+            if entry[0].is_empty() && entry[1].is_empty() {
+                for &s in self.members.samples_of(mid) {
+                    for (half, list) in entry.iter_mut().enumerate() {
+                        if self.members.at(s, half, level) {
+                            list.push(s);
+                        }
                     }
                 }
             }
         }
-        RrIndex::from_dense(theta, members)
+        RrIndex::from_dense(self.theta_at(level), lists)
+    }
+
+    fn greedy_at(&mut self, problem: &Problem, level: i32) -> (Greedy, [usize; 2]) {
+        self.reach(level);
+        let greedy = self.greedy.run(problem, &self.members, level);
+        (greedy, self.theta_at(level))
     }
 }
 
@@ -303,16 +296,11 @@ impl Engine for DataflowEngine<'_> {
             return last.clone();
         }
         // Nodes that came or went change n, the plan and θ; a changed problem changes the plan.
-        let same_problem = !state.take_problem_changed() && delta.nodes.is_empty();
+        let nodes_changed = !delta.nodes.is_empty();
+        let changes = state.take_problem_changes();
         self.feed(delta);
-        let (problem, plan) = match self.last_problem.take().filter(|_| same_problem) {
-            Some(known) => known,
-            None => {
-                let problem = problem(state);
-                let plan = plan(&problem, params);
-                (problem, plan)
-            }
-        };
+        let (problem, plan, same_problem) = self.problem(state, params, changes);
+        let same_problem = same_problem && !nodes_changed;
         // Start at the plan's lowest level in the same round as the epoch's changes.
         if self.held.is_none_or(|held| held < plan.level_min) {
             self.hold(plan.level_min);

@@ -13,7 +13,9 @@ pub mod baselines;
 pub mod certificate;
 pub mod greedy;
 pub mod index;
+pub mod live;
 pub mod mc_greedy;
+pub mod members;
 pub mod mg;
 pub mod pagerank;
 pub mod plan;
@@ -23,6 +25,8 @@ mod testing;
 pub use certificate::{Bounds, bounds, certifies};
 pub use greedy::{Greedy, Pick, rr_greedy};
 pub use index::RrIndex;
+pub use live::{LiveGreedy, Rows};
+pub use members::Members;
 pub use plan::{DEFAULT_MIN_RATE, Plan, plan};
 
 use crate::model::Node;
@@ -58,6 +62,13 @@ pub trait RrSource {
     /// Memberships (candidate, sample) of every sample existing at `level`, restricted to
     /// candidates of `problem`, plus θ = [|R1|, |R2|] at that level (all samples, hit or not).
     fn index_at(&mut self, problem: &Problem, level: i32) -> RrIndex;
+
+    /// RR-Greedy on the samples of `level`, and θ there: on [`RrSource::index_at`]'s index
+    /// unless the source keeps memberships it can run the greedy on directly.
+    fn greedy_at(&mut self, problem: &Problem, level: i32) -> (Greedy, [usize; 2]) {
+        let index = self.index_at(problem, level);
+        (rr_greedy(problem, &index), index.theta)
+    }
 }
 
 /// The selection of one problem, with its certificate.
@@ -87,7 +98,9 @@ pub fn select(
     params: &Params,
     source: &mut impl RrSource,
 ) -> Outcome {
-    select_by(problem, plan, params, source, rr_greedy)
+    select_with(problem, plan, params, |level| {
+        source.greedy_at(problem, level)
+    })
 }
 
 /// [`select`] with another greedy in RR-Greedy's place (MG-OPIM's [`mg::mg_greedy`]): the same
@@ -98,6 +111,19 @@ pub fn select_by(
     params: &Params,
     source: &mut impl RrSource,
     greedy: impl Fn(&Problem, &RrIndex) -> Greedy,
+) -> Outcome {
+    select_with(problem, plan, params, |level| {
+        let index = source.index_at(problem, level);
+        (greedy(problem, &index), index.theta)
+    })
+}
+
+/// The level loop of [`select`] around `greedy_at(level)`.
+fn select_with(
+    problem: &Problem,
+    plan: Plan,
+    params: &Params,
+    mut greedy_at: impl FnMut(i32) -> (Greedy, [usize; 2]),
 ) -> Outcome {
     if plan.chi == 0 {
         return Outcome {
@@ -116,15 +142,8 @@ pub fn select_by(
     }
     let mut level = plan.level_min;
     loop {
-        let index = source.index_at(problem, level);
-        let greedy = greedy(problem, &index);
-        let bounds = bounds(
-            problem.n,
-            index.theta,
-            greedy.cov2,
-            greedy.upper_cov,
-            plan.l,
-        );
+        let (greedy, theta) = greedy_at(level);
+        let bounds = bounds(problem.n, theta, greedy.cov2, greedy.upper_cov, plan.l);
         let certified = certifies(bounds.ratio, params.epsilon);
         if certified || level >= plan.level_max {
             return Outcome {

@@ -12,7 +12,7 @@
 //! state holds the same invariants as one built event by event, and its pending changes hold its
 //! whole content, ready to load a fresh engine.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -103,9 +103,37 @@ pub struct State {
     live: usize,
     counters: Counters,
     delta: Delta,
-    /// Whether the selection problem (adopters, capacities, candidates) may have changed since
-    /// [`State::take_problem_changed`] was last called.
-    problem_changed: bool,
+    /// What of the selection problem may have changed since [`State::take_problem_changes`] was
+    /// last called.
+    problem_changes: ProblemChanges,
+}
+
+/// What of the selection problem (adopters, capacities, candidates) may have changed: everything,
+/// or the candidates of some adopters. An engine that keeps its problem patches those rows
+/// instead of building the problem again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProblemChanges {
+    /// The adopters or their capacities changed (and with them anyone's candidates): build again.
+    pub all: bool,
+    /// Adopters whose out-arcs came or went: their candidate rows.
+    pub rows: BTreeSet<Node>,
+}
+
+impl Default for ProblemChanges {
+    /// A fresh state has no problem yet, which is a change of everything.
+    fn default() -> Self {
+        ProblemChanges {
+            all: true,
+            rows: BTreeSet::new(),
+        }
+    }
+}
+
+impl ProblemChanges {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.rows.is_empty()
+    }
 }
 
 impl State {
@@ -120,7 +148,7 @@ impl State {
             live: 0,
             counters: Counters::default(),
             delta: Delta::default(),
-            problem_changed: true,
+            problem_changes: ProblemChanges::default(),
         }
     }
 
@@ -215,7 +243,7 @@ impl State {
             },
         };
         if changed && matches!(event.kind, EventKind::Adopter(..)) {
-            self.problem_changed = true;
+            self.problem_changes.all = true;
         }
         match (changed, event.op) {
             (true, _) => self.counters.applied += 1,
@@ -244,7 +272,7 @@ impl State {
         }
         if before.exists() != after.exists() && self.adopters.contains_key(&u) {
             // An adopter's out-arc came or went: its candidates did.
-            self.problem_changed = true;
+            self.problem_changes.rows.insert(u);
         }
         match (before.exists(), after.exists()) {
             (false, true) => {
@@ -285,10 +313,15 @@ impl State {
         self.reference(d, by);
     }
 
-    /// Whether the selection problem (adopters, capacities, candidates) may have changed since
-    /// the last call; resets the flag.
-    pub fn take_problem_changed(&mut self) -> bool {
-        std::mem::take(&mut self.problem_changed)
+    /// What of the selection problem may have changed since the last call; resets it.
+    pub fn take_problem_changes(&mut self) -> ProblemChanges {
+        std::mem::replace(
+            &mut self.problem_changes,
+            ProblemChanges {
+                all: false,
+                rows: BTreeSet::new(),
+            },
+        )
     }
 
     /// Takes the input changes accumulated since the last call.

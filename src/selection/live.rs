@@ -1,0 +1,228 @@
+//! RR-Greedy over a [`Members`] table that an engine keeps current, with buffers kept from epoch
+//! to epoch: the incremental engine's selection, computing exactly what [`super::rr_greedy`]
+//! computes on the [`super::RrIndex`] of the same memberships (the oracle's path, and the
+//! yardstick of the tests below).
+//!
+//! What it keeps between epochs:
+//! - the problem's rows as mids in node order (pinned in the table), rebuilt only for the
+//!   adopters whose candidates changed;
+//! - gains, marks and the rotation's bookkeeping, sized to the table and reset by stamps rather
+//!   than cleared, so a steady-state epoch allocates nothing but its picks.
+//!
+//! A run is then O(Σ_{c ∈ C} |R1(c)| + Σ_a k_a·|C_a|): the candidates' memberships once to count
+//! gains and once more at most to cover, and one scan of C_a per turn, with no index to build.
+
+use super::Problem;
+use super::greedy::{Greedy, Pick};
+use super::members::Members;
+
+/// Which rows of the problem changed since the last [`LiveGreedy::sync`].
+#[derive(Clone, Copy, Debug)]
+pub enum Rows<'a> {
+    /// Every row (the adopters changed, or this is the first problem).
+    All,
+    /// The rows at these positions of `problem.adopters`; the adopters themselves did not change.
+    Some(&'a [usize]),
+}
+
+/// RR-Greedy's state between epochs.
+#[derive(Debug, Default)]
+pub struct LiveGreedy {
+    /// Per adopter (in `problem.adopters` order): its candidates' mids, in node order.
+    rows: Vec<Vec<u32>>,
+    /// By mid: the marginal R1 coverage, exact for the problem's candidates during a run.
+    gain: Vec<u64>,
+    /// By mid: the stamp of the run that counted its gain.
+    counted: Vec<u32>,
+    /// By mid: the stamp of the run that assigned it.
+    assigned: Vec<u32>,
+    /// By sid: the stamp of the run that covered it (in R1 or, at the end, in R2).
+    covered: Vec<u32>,
+    /// The current run's stamp; 0 is never one.
+    stamp: u32,
+    taken: Vec<u32>,
+    active: Vec<usize>,
+    scratch: Vec<u64>,
+    /// The mids of this run's picks, in pick order.
+    picked: Vec<u32>,
+}
+
+impl LiveGreedy {
+    /// Brings the rows up to `problem`, pinning its candidates in `members` (and unpinning the
+    /// ones that left).
+    pub fn sync(&mut self, problem: &Problem, members: &mut Members, rows: Rows) {
+        let row = |a: usize, old: &mut Vec<u32>, members: &mut Members| {
+            // Pin the new row before unpinning the old, so a candidate that stays keeps its mid.
+            let new: Vec<u32> = problem.candidates[a]
+                .iter()
+                .map(|&c| members.pin(c))
+                .collect();
+            for mid in std::mem::replace(old, new) {
+                members.unpin(mid);
+            }
+        };
+        match rows {
+            Rows::All => {
+                let mut old = std::mem::take(&mut self.rows);
+                old.resize_with(problem.adopters.len(), Vec::new);
+                for (a, row_a) in old.iter_mut().enumerate().take(problem.adopters.len()) {
+                    row(a, row_a, members);
+                }
+                // Rows of adopters that are gone: unpin them too.
+                for gone in old.drain(problem.adopters.len()..) {
+                    for mid in gone {
+                        members.unpin(mid);
+                    }
+                }
+                self.rows = old;
+            }
+            Rows::Some(changed) => {
+                for &a in changed {
+                    row(a, &mut self.rows[a], members);
+                }
+            }
+        }
+        debug_assert_eq!(self.rows.len(), problem.adopters.len());
+    }
+
+    /// RR-Greedy on the samples of R1 at `level`, measured on R2 at `level`, over the rows of the
+    /// last [`LiveGreedy::sync`] (which must have been with `problem`).
+    pub fn run(&mut self, problem: &Problem, members: &Members, level: i32) -> Greedy {
+        self.next_stamp(members);
+        let stamp = self.stamp;
+        let LiveGreedy {
+            rows,
+            gain,
+            counted,
+            assigned,
+            covered,
+            taken,
+            active,
+            scratch,
+            picked,
+            ..
+        } = self;
+
+        for &mid in rows.iter().flatten() {
+            if counted[mid as usize] != stamp {
+                counted[mid as usize] = stamp;
+                gain[mid as usize] = members
+                    .samples_of(mid)
+                    .iter()
+                    .filter(|&&s| members.at(s, 0, level))
+                    .count() as u64;
+            }
+        }
+
+        let mut cov1 = 0u64;
+        let mut picks = Vec::new();
+        picked.clear();
+        taken.clear();
+        taken.resize(rows.len(), 0);
+        let mut upper = (top_gains(problem, rows, gain, scratch)) as f64;
+        active.clear();
+        active.extend((0..rows.len()).filter(|&a| problem.adopters[a].1 > 0));
+        while !active.is_empty() {
+            let mut picked_any = false;
+            active.retain(|&a| {
+                // Rows are in node order: strict `>` keeps the smallest node among equal gains.
+                let mut best: Option<u32> = None;
+                for &c in &rows[a] {
+                    if assigned[c as usize] != stamp
+                        && best.is_none_or(|b| gain[c as usize] > gain[b as usize])
+                    {
+                        best = Some(c);
+                    }
+                }
+                let Some(c) = best else { return false };
+                picks.push(Pick {
+                    adopter: problem.adopters[a].0,
+                    friend: members.node(c),
+                    gain: gain[c as usize],
+                });
+                assigned[c as usize] = stamp;
+                picked.push(c);
+                picked_any = true;
+                for &s in members.samples_of(c) {
+                    if members.at(s, 0, level) && covered[s as usize] != stamp {
+                        covered[s as usize] = stamp;
+                        cov1 += 1;
+                        for &d in members.members_of(s) {
+                            // Only the problem's candidates' gains are read; others may wrap.
+                            gain[d as usize] = gain[d as usize].wrapping_sub(1);
+                        }
+                    }
+                }
+                taken[a] += 1;
+                taken[a] < problem.adopters[a].1
+            });
+            if picked_any {
+                let bound = cov1 + top_gains(problem, rows, gain, scratch);
+                upper = upper.min(bound as f64);
+            }
+        }
+        let upper_cov = upper.min(2.0 * cov1 as f64);
+
+        // R2 samples are never covered above, so this run's stamp marks them afresh.
+        let mut cov2 = 0u64;
+        for &mid in picked.iter() {
+            for &s in members.samples_of(mid) {
+                if members.at(s, 1, level) && covered[s as usize] != stamp {
+                    covered[s as usize] = stamp;
+                    cov2 += 1;
+                }
+            }
+        }
+        Greedy {
+            picks,
+            cov1,
+            cov2,
+            upper_cov,
+        }
+    }
+
+    /// Sizes the arrays to the table and takes a fresh stamp, clearing them when stamps wrap.
+    fn next_stamp(&mut self, members: &Members) {
+        let (mids, sids) = members.bounds();
+        for v in [&mut self.counted, &mut self.assigned] {
+            if v.len() < mids {
+                v.resize(mids, 0);
+            }
+        }
+        if self.gain.len() < mids {
+            self.gain.resize(mids, 0);
+        }
+        if self.covered.len() < sids {
+            self.covered.resize(sids, 0);
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            for v in [&mut self.counted, &mut self.assigned, &mut self.covered] {
+                v.fill(0);
+            }
+            self.stamp = 1;
+        }
+    }
+}
+
+/// Σ_a (sum of the k_a largest gains among C_a). Assigned candidates have gain 0, so they need
+/// no special case.
+fn top_gains(problem: &Problem, rows: &[Vec<u32>], gain: &[u64], scratch: &mut Vec<u64>) -> u64 {
+    let mut total = 0;
+    for (a, row) in rows.iter().enumerate() {
+        let k = (problem.adopters[a].1 as usize).min(row.len());
+        if k == 0 {
+            continue;
+        }
+        scratch.clear();
+        scratch.extend(row.iter().map(|&c| gain[c as usize]));
+        if k < scratch.len() {
+            scratch.select_nth_unstable_by(k - 1, |x, y| y.cmp(x));
+        }
+        total += scratch[..k].iter().sum::<u64>();
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests;

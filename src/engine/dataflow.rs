@@ -267,13 +267,10 @@ impl RrSource for DataflowEngine<'_> {
                 continue;
             };
             let entry = lists.entry(c).or_default();
-            if entry[0].is_empty() && entry[1].is_empty() {
-                for &s in self.members.samples_of(mid) {
-                    for (half, list) in entry.iter_mut().enumerate() {
-                        if self.members.at(s, half, level) {
-                            list.push(s);
-                        }
-                    }
+            for (half, list) in entry.iter_mut().enumerate() {
+                if list.is_empty() {
+                    let held = self.members.samples_of(mid, half);
+                    list.extend(held.iter().filter(|&&s| self.members.at(s, level)));
                 }
             }
         }

@@ -9,10 +9,15 @@
 //! - gains, marks and the rotation's bookkeeping, sized to the table and reset by stamps rather
 //!   than cleared, so a steady-state epoch allocates nothing but its picks.
 //!
-//! A run is then O(Σ_{c ∈ C} |R1(c)| + Σ_a k_a·|C_a|): the candidates' memberships once to count
-//! gains and once more at most to cover, and one scan of C_a per turn, with no index to build.
+//! A run is then O(Σ_{c ∈ C} |R1(c)| + Σ_a |C_a|·(log |C_a| + rotations)): the candidates'
+//! memberships to cover (their counts are the list lengths when the table holds just the level),
+//! a lazy heap per row in place of a scan of C_a per turn, and a pass over the rows per rotation
+//! for the bound Λ^u; no index to build.
 
 use super::Problem;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use super::greedy::{Greedy, Pick};
 use super::members::Members;
 
@@ -45,6 +50,8 @@ pub struct LiveGreedy {
     scratch: Vec<u64>,
     /// The mids of this run's picks, in pick order.
     picked: Vec<u32>,
+    /// Per adopter: its row's lazy heap of (gain when pushed, position).
+    heaps: Vec<BinaryHeap<(u64, Reverse<u32>)>>,
 }
 
 impl LiveGreedy {
@@ -87,9 +94,16 @@ impl LiveGreedy {
 
     /// RR-Greedy on the samples of R1 at `level`, measured on R2 at `level`, over the rows of the
     /// last [`LiveGreedy::sync`] (which must have been with `problem`).
+    ///
+    /// A turn finds its best candidate in a lazy max-heap of its row keyed by (gain, earliest in
+    /// node order): gains only fall during a run, so an entry whose stored gain is stale is
+    /// re-keyed when it surfaces, and the first current entry on top is the scan's answer.
     pub fn run(&mut self, problem: &Problem, members: &Members, level: i32) -> Greedy {
         self.next_stamp(members);
         let stamp = self.stamp;
+        // Usually the table holds exactly the samples of `level`: no filter then.
+        let whole = members.all_at(level);
+        let at = |s: u32| whole || members.at(s, level);
         let LiveGreedy {
             rows,
             gain,
@@ -100,18 +114,31 @@ impl LiveGreedy {
             active,
             scratch,
             picked,
+            heaps,
             ..
         } = self;
 
         for &mid in rows.iter().flatten() {
             if counted[mid as usize] != stamp {
                 counted[mid as usize] = stamp;
-                gain[mid as usize] = members
-                    .samples_of(mid)
-                    .iter()
-                    .filter(|&&s| members.at(s, 0, level))
-                    .count() as u64;
+                let r1 = members.samples_of(mid, 0);
+                gain[mid as usize] = if whole {
+                    r1.len() as u64
+                } else {
+                    r1.iter().filter(|&&s| members.at(s, level)).count() as u64
+                };
             }
+        }
+        heaps.resize_with(rows.len(), BinaryHeap::new);
+        for (heap, row) in heaps.iter_mut().zip(rows.iter()) {
+            let mut entries = std::mem::take(heap).into_vec();
+            entries.clear();
+            entries.extend(
+                row.iter()
+                    .enumerate()
+                    .map(|(pos, &c)| (gain[c as usize], Reverse(pos as u32))),
+            );
+            *heap = BinaryHeap::from(entries);
         }
 
         let mut cov1 = 0u64;
@@ -125,16 +152,9 @@ impl LiveGreedy {
         while !active.is_empty() {
             let mut picked_any = false;
             active.retain(|&a| {
-                // Rows are in node order: strict `>` keeps the smallest node among equal gains.
-                let mut best: Option<u32> = None;
-                for &c in &rows[a] {
-                    if assigned[c as usize] != stamp
-                        && best.is_none_or(|b| gain[c as usize] > gain[b as usize])
-                    {
-                        best = Some(c);
-                    }
-                }
-                let Some(c) = best else { return false };
+                let Some(c) = best(&mut heaps[a], &rows[a], gain, assigned, stamp) else {
+                    return false;
+                };
                 picks.push(Pick {
                     adopter: problem.adopters[a].0,
                     friend: members.node(c),
@@ -143,8 +163,8 @@ impl LiveGreedy {
                 assigned[c as usize] = stamp;
                 picked.push(c);
                 picked_any = true;
-                for &s in members.samples_of(c) {
-                    if members.at(s, 0, level) && covered[s as usize] != stamp {
+                for &s in members.samples_of(c, 0) {
+                    if at(s) && covered[s as usize] != stamp {
                         covered[s as usize] = stamp;
                         cov1 += 1;
                         for &d in members.members_of(s) {
@@ -166,8 +186,8 @@ impl LiveGreedy {
         // R2 samples are never covered above, so this run's stamp marks them afresh.
         let mut cov2 = 0u64;
         for &mid in picked.iter() {
-            for &s in members.samples_of(mid) {
-                if members.at(s, 1, level) && covered[s as usize] != stamp {
+            for &s in members.samples_of(mid, 1) {
+                if at(s) && covered[s as usize] != stamp {
                     covered[s as usize] = stamp;
                     cov2 += 1;
                 }
@@ -201,6 +221,31 @@ impl LiveGreedy {
                 v.fill(0);
             }
             self.stamp = 1;
+        }
+    }
+}
+
+/// The unassigned candidate of `row` with the largest gain, the earliest in the row among equals:
+/// what a scan of the row finds, from its lazy heap.
+fn best(
+    heap: &mut BinaryHeap<(u64, Reverse<u32>)>,
+    row: &[u32],
+    gain: &[u64],
+    assigned: &[u32],
+    stamp: u32,
+) -> Option<u32> {
+    loop {
+        let mut top = heap.peek_mut()?;
+        let (stored, Reverse(pos)) = *top;
+        let c = row[pos as usize];
+        if assigned[c as usize] == stamp {
+            std::collections::binary_heap::PeekMut::pop(top);
+        } else if stored != gain[c as usize] {
+            // Gains only fall: the current one is lower, and the entry sinks to its place.
+            *top = (gain[c as usize], Reverse(pos));
+        } else {
+            std::collections::binary_heap::PeekMut::pop(top);
+            return Some(c);
         }
     }
 }

@@ -2,14 +2,18 @@
 //! time: the table [`super::live::LiveGreedy`] selects over, so that an epoch neither rebuilds an
 //! index nor allocates one.
 //!
-//! - A sample some membership refers to has a dense sample id (sid), with its half, its lowest
-//!   level and the members it holds; the sid is freed with its last membership.
+//! - A sample some membership refers to has a dense sample id (sid), with its lowest level and
+//!   the members it holds; the sid is freed with its last membership.
 //! - A node that is a member of some sample, or that the greedy's rows pin as a candidate, has a
-//!   dense member id (mid), with its samples and its pin count; the mid is freed when it has
-//!   neither.
+//!   dense member id (mid), with its samples of each half and its pin count; the mid is freed when
+//!   it has neither.
+//! - The samples are counted by lowest level, so that the greedy knows when a level holds them
+//!   all (the usual case: the engine holds the level it selects at) and needs no filter.
 //!
 //! Lists are unordered: the greedy counts and marks, and its ties go by node id, so no result
 //! depends on which ids the samples and nodes carry or on the order they arrived in.
+
+use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
@@ -23,6 +27,8 @@ pub struct Members {
     /// By sid; a freed sid's slot is empty until reused.
     samples: Vec<SampleSlot>,
     free_sids: Vec<u32>,
+    /// Samples by lowest level (no zero counts).
+    levels: BTreeMap<i32, usize>,
     mids: FxHashMap<Node, u32>,
     /// By mid; a freed mid's slot is empty until reused.
     nodes: Vec<NodeSlot>,
@@ -31,7 +37,6 @@ pub struct Members {
 
 #[derive(Debug, Default)]
 struct SampleSlot {
-    half: u8,
     lowest: i32,
     /// The mids of its members.
     members: Vec<u32>,
@@ -40,8 +45,8 @@ struct SampleSlot {
 #[derive(Debug, Default)]
 struct NodeSlot {
     node: Node,
-    /// The sids of the samples holding it.
-    samples: Vec<u32>,
+    /// The sids of the samples holding it, by half.
+    samples: [Vec<u32>; 2],
     /// How many of the greedy's rows hold it.
     pins: u32,
 }
@@ -54,6 +59,7 @@ impl Members {
             sids: FxHashMap::default(),
             samples: Vec::new(),
             free_sids: Vec::new(),
+            levels: BTreeMap::new(),
             mids: FxHashMap::default(),
             nodes: Vec::new(),
             free_mids: Vec::new(),
@@ -67,10 +73,10 @@ impl Members {
             Some(&sid) => sid,
             None => {
                 let slot = SampleSlot {
-                    half: s.half() as u8,
                     lowest: lowest_level(s.key(self.seed)),
                     members: Vec::new(),
                 };
+                *self.levels.entry(slot.lowest).or_default() += 1;
                 let sid = reuse(&mut self.samples, &mut self.free_sids, slot);
                 self.sids.insert(s, sid);
                 sid
@@ -81,7 +87,7 @@ impl Members {
             "member is a set"
         );
         self.samples[sid as usize].members.push(mid);
-        self.nodes[mid as usize].samples.push(sid);
+        self.nodes[mid as usize].samples[s.half()].push(sid);
     }
 
     /// Drops `member(c, s)`, which must be held.
@@ -91,11 +97,19 @@ impl Members {
         let sample = &mut self.samples[sid as usize];
         swap_out(&mut sample.members, mid);
         if sample.members.is_empty() {
+            let count = self
+                .levels
+                .get_mut(&sample.lowest)
+                .expect("a counted level");
+            *count -= 1;
+            if *count == 0 {
+                self.levels.remove(&sample.lowest);
+            }
             self.sids.remove(&s);
             self.samples[sid as usize] = SampleSlot::default();
             self.free_sids.push(sid);
         }
-        swap_out(&mut self.nodes[mid as usize].samples, sid);
+        swap_out(&mut self.nodes[mid as usize].samples[s.half()], sid);
         self.release_if_unused(mid);
     }
 
@@ -125,9 +139,9 @@ impl Members {
         self.nodes[mid as usize].node
     }
 
-    /// The sids of the samples holding `mid`.
-    pub fn samples_of(&self, mid: u32) -> &[u32] {
-        &self.nodes[mid as usize].samples
+    /// The sids of the samples of `half` holding `mid`.
+    pub fn samples_of(&self, mid: u32, half: usize) -> &[u32] {
+        &self.nodes[mid as usize].samples[half]
     }
 
     /// The mids of the members of `sid`.
@@ -135,10 +149,16 @@ impl Members {
         &self.samples[sid as usize].members
     }
 
-    /// Whether `sid` is in `half` at `level` (its lowest level is at most `level`).
-    pub fn at(&self, sid: u32, half: usize, level: i32) -> bool {
-        let s = &self.samples[sid as usize];
-        s.half as usize == half && s.lowest <= level
+    /// Whether `sid` exists at `level` (its lowest level is at most `level`).
+    pub fn at(&self, sid: u32, level: i32) -> bool {
+        self.samples[sid as usize].lowest <= level
+    }
+
+    /// Whether every sample in the table exists at `level`.
+    pub fn all_at(&self, level: i32) -> bool {
+        self.levels
+            .last_key_value()
+            .is_none_or(|(&l, _)| l <= level)
     }
 
     /// One past the largest mid and sid given: the sizes of arrays indexed by them.
@@ -152,7 +172,7 @@ impl Members {
         }
         let slot = NodeSlot {
             node: c,
-            samples: Vec::new(),
+            samples: Default::default(),
             pins: 0,
         };
         let mid = reuse(&mut self.nodes, &mut self.free_mids, slot);
@@ -162,7 +182,7 @@ impl Members {
 
     fn release_if_unused(&mut self, mid: u32) {
         let slot = &mut self.nodes[mid as usize];
-        if slot.pins == 0 && slot.samples.is_empty() {
+        if slot.pins == 0 && slot.samples.iter().all(Vec::is_empty) {
             self.mids.remove(&slot.node);
             *slot = NodeSlot::default();
             self.free_mids.push(mid);

@@ -121,6 +121,6 @@ fn ids_are_freed_and_reused() {
     m.insert(9, s(2));
     m.insert(8, s(2));
     assert_eq!(m.bounds(), (2, 1), "freed ids are reused");
-    assert_eq!(m.samples_of(m.mid(9).unwrap()).len(), 1);
-    assert_eq!(m.members_of(m.samples_of(m.mid(8).unwrap())[0]).len(), 2);
+    assert_eq!(m.samples_of(m.mid(9).unwrap(), 0).len(), 1);
+    assert_eq!(m.members_of(m.samples_of(m.mid(8).unwrap(), 0)[0]).len(), 2);
 }

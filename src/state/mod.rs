@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 pub mod arcs;
@@ -21,13 +22,16 @@ pub mod arcs;
 use arcs::{ArcState, Arcs};
 
 use crate::input::{Event, EventKind, Op};
-use crate::model::{ArcFact, Model, Node, threshold_of, thresholds};
+use crate::model::{ArcFact, LtWeights, Model, Node, ONE, threshold_of, thresholds};
 
 /// What the dataflow sees of an arc in `state` under `model`; `None` when there is no arc.
 fn fact(state: &ArcState, model: Model) -> Option<ArcFact> {
+    let counted = || u64::from(state.friend || state.directed) + state.interactions;
     state.exists().then(|| ArcFact {
         weight: match model {
-            Model::Weighted => u64::from(state.friend || state.directed) + state.interactions,
+            // Under LT an explicit weight takes its own share, none of the rest.
+            Model::Lt(_) if state.explicit.is_some() => 0,
+            Model::Weighted | Model::Lt(LtWeights::Weighted) => counted(),
             _ => 1,
         },
         explicit: state.explicit.map(threshold_of),
@@ -45,6 +49,28 @@ pub struct Counters {
     pub absent: u64,
     /// Self-loops, which carry no influence and are dropped.
     pub self_loops: u64,
+    /// Events refused because they would make the state invalid (under LT: explicit weights
+    /// into a head that sum above 1); counted with the bad lines in `skipped`.
+    #[serde(default)]
+    pub refused: u64,
+}
+
+/// An event the state refused, and why: `+ e U V P` under LT, which would give V explicit
+/// in-weights summing above 1.
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "event `+ e {tail} {head} {weight}` refused: the LT weights into {head} would sum to {sum}, \
+     above 1"
+)]
+pub struct Refusal {
+    /// U.
+    pub tail: Node,
+    /// V.
+    pub head: Node,
+    /// P.
+    pub weight: f64,
+    /// What the explicit weights into V would have summed to.
+    pub sum: f64,
 }
 
 /// What the events established of one directed pair, as they said it: no model applied. For
@@ -106,6 +132,10 @@ pub struct State {
     /// Whether the selection problem (adopters, capacities, candidates) may have changed since
     /// [`State::take_problem_changed`] was last called.
     problem_changed: bool,
+    /// Under LT: each head's explicit in-weights, summed as thresholds (at most [`ONE`]).
+    explicit_into: FxHashMap<Node, u64>,
+    /// Refusals not yet taken by [`State::take_refusals`].
+    refusals: Vec<Refusal>,
 }
 
 impl State {
@@ -121,6 +151,8 @@ impl State {
             counters: Counters::default(),
             delta: Delta::default(),
             problem_changed: true,
+            explicit_into: FxHashMap::default(),
+            refusals: Vec::new(),
         }
     }
 
@@ -154,6 +186,10 @@ impl State {
                 let explicit = p.or(if old.directed { old.explicit } else { None });
                 if old.directed && old.explicit == explicit {
                     false
+                } else if let Some(refusal) = self.lt_refusal(u, v, old.explicit, explicit) {
+                    self.counters.refused += 1;
+                    self.refusals.push(refusal);
+                    return false;
                 } else {
                     self.update(u, v, |s| {
                         s.directed = true;
@@ -225,11 +261,41 @@ impl State {
         changed
     }
 
+    /// Under LT, why giving arc `u → v` the explicit weight `new` instead of `old` cannot be
+    /// accepted: the explicit weights into `v` would sum above 1. Sums are taken on the
+    /// thresholds the dataflow uses, so that what is accepted is what the weights can hold.
+    fn lt_refusal(&self, u: Node, v: Node, old: Option<f64>, new: Option<f64>) -> Option<Refusal> {
+        if !self.model.is_lt() {
+            return None;
+        }
+        let held = self.explicit_into.get(&v).copied().unwrap_or(0) as u128;
+        let sum = held - old.map_or(0, threshold_of) as u128 + new.map_or(0, threshold_of) as u128;
+        (sum > ONE as u128).then(|| Refusal {
+            tail: u,
+            head: v,
+            weight: new.unwrap_or(0.0),
+            sum: sum as f64 / ONE as f64,
+        })
+    }
+
+    /// Takes the events refused since the last call, for the caller to report.
+    pub fn take_refusals(&mut self) -> Vec<Refusal> {
+        std::mem::take(&mut self.refusals)
+    }
+
     /// Changes arc `u → v` and records what the dataflow must see of the change.
     fn update(&mut self, u: Node, v: Node, change: impl FnOnce(&mut ArcState)) {
         let before = self.arcs.get(u, v);
         let mut after = before;
         change(&mut after);
+        if self.model.is_lt() && before.explicit != after.explicit {
+            let sum = self.explicit_into.entry(v).or_default();
+            *sum = *sum - before.explicit.map_or(0, threshold_of)
+                + after.explicit.map_or(0, threshold_of);
+            if *sum == 0 {
+                self.explicit_into.remove(&v);
+            }
+        }
         let (du, dv) = (self.arcs.intern(u), self.arcs.intern(v));
         self.refs.resize(self.arcs.ids_given(), 0);
         self.arcs.set(du, dv, after);
@@ -429,6 +495,8 @@ impl TryFrom<StateRecord> for State {
                 Some("a probability without a directed arc, or outside [0, 1]")
             } else if state.arcs.get(u, v).exists() {
                 Some("a repeated pair")
+            } else if state.lt_refusal(u, v, None, explicit).is_some() {
+                Some("LT weights into the head that sum above 1")
             } else {
                 None
             };
@@ -477,7 +545,8 @@ mod tests {
                 applied: 1,
                 noops: 1,
                 absent: 1,
-                self_loops: 1
+                self_loops: 1,
+                refused: 0,
             }
         );
         // Interactions on a friendship change nothing the `wc` dataflow sees.

@@ -379,6 +379,82 @@ mod tests {
         }
     }
 
+    /// The pick by hand: intervals [0, 100) for tail 1 and [100, 150) for tail 2, in tail order
+    /// whatever order they are given in.
+    #[test]
+    fn lt_pick_takes_the_interval_holding_the_draw() {
+        let arcs = [(1, 100), (2, 50)];
+        let pick = |x| lt_pick(x, arcs.iter().copied());
+        assert_eq!(
+            [pick(0), pick(99), pick(100), pick(149), pick(150)],
+            [Some(1), Some(1), Some(2), Some(2), None]
+        );
+        assert_eq!(lt_pick(5, std::iter::empty()), None);
+        // Zero weights take no interval.
+        assert_eq!(lt_pick(0, [(1, 0), (2, 1)].into_iter()), Some(2));
+    }
+
+    /// LT weights by hand: explicit weights take their share, the others split the rest, equally
+    /// (`lt`) or by weight (`lt:weighted`); without explicit ones, 1/indeg and w/Σw.
+    #[test]
+    fn lt_weights_split_what_the_explicit_ones_leave() {
+        let plain = |weight| ArcFact {
+            weight,
+            explicit: None,
+        };
+        // The state gives an explicit arc weight 0 under LT.
+        let half = ArcFact {
+            weight: 0,
+            explicit: Some(ONE / 2),
+        };
+        let arcs = [(1, plain(1)), (2, half), (3, plain(3))];
+        let lt =
+            |w| thresholds(Model::Lt(w), arcs.iter().map(|(u, f)| (*u, f))).collect::<Vec<_>>();
+        assert_eq!(
+            lt(LtWeights::Weighted),
+            vec![(1, ONE / 8), (2, ONE / 2), (3, 3 * (ONE / 8))]
+        );
+        let ones = [(1, plain(1)), (2, half), (3, plain(1))];
+        let t: Vec<_> =
+            thresholds(Model::Lt(LtWeights::Wc), ones.iter().map(|(u, f)| (*u, f))).collect();
+        assert_eq!(t, vec![(1, ONE / 4), (2, ONE / 2), (3, ONE / 4)]);
+        let t: Vec<_> = thresholds(
+            Model::Lt(LtWeights::Wc),
+            [(1, plain(1)), (3, plain(1))].iter().map(|(u, f)| (*u, f)),
+        )
+        .collect();
+        assert_eq!(t, vec![(1, ONE / 2), (3, ONE / 2)]);
+    }
+
+    /// The draw behind the pick is uniform and independent of the arc coins: over many samples
+    /// a head with weights ½ and ¼ picks them about that often, and no one a quarter of the time.
+    #[test]
+    fn lt_picks_follow_the_weights() {
+        let arcs = [(4, ONE / 2), (9, ONE / 4)];
+        let mut counts = [0i64; 3];
+        for root in 0..40_000 {
+            let x = Sample { root, slot: 1 }.coins(5).pick(77);
+            match lt_pick(x, arcs.iter().copied()) {
+                Some(4) => counts[0] += 1,
+                Some(9) => counts[1] += 1,
+                _ => counts[2] += 1,
+            }
+        }
+        // sd of the ½ count ≈ 100, of the ¼ counts ≈ 87.
+        for (got, want) in counts.iter().zip([20_000, 10_000, 10_000]) {
+            assert!((got - want).abs() < 500, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn lt_models_parse() {
+        assert_eq!("lt".parse(), Ok(Model::Lt(LtWeights::Wc)));
+        assert_eq!("lt:wc".parse(), Ok(Model::Lt(LtWeights::Wc)));
+        assert_eq!("lt:weighted".parse(), Ok(Model::Lt(LtWeights::Weighted)));
+        let e = "lt:uniform:0.1".parse::<Model>().unwrap_err();
+        assert!(e.contains("lt or lt:weighted"), "{e}");
+    }
+
     #[test]
     fn coins_are_uniform_enough() {
         let s = Sample { root: 5, slot: 0 };

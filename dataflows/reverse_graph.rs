@@ -26,7 +26,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ArcFact, HeadStats, Model, Node, lt_pick, threshold};
+use crate::model::{ArcFact, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
 
 /// A change to the graph as the RR sets see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -282,6 +282,18 @@ impl ReverseGraph {
     /// The in-arcs must be in canonical order ([`ReverseGraph::sort_in_arcs`]).
     pub fn lt_pick(&self, v: Dense, x: u64) -> Option<Dense> {
         let arcs = &self.in_arcs[v as usize];
+        let stats = self.stats[v as usize];
+        // Under `lt` with no explicit weight into v (every arc then weighs 1 in `total`) the
+        // intervals all have v's one weight w: the pick is the arc at x / w, no scan needed.
+        if self.model == Some(Model::Lt(LtWeights::Wc)) && stats.total == stats.indeg as u128 {
+            let one = ArcFact {
+                weight: 1,
+                explicit: None,
+            };
+            let w = threshold(Model::Lt(LtWeights::Wc), &one, stats);
+            let at = x.checked_div(w)?;
+            return arcs.get(usize::try_from(at).ok()?).map(|a| a.tail);
+        }
         let weights = arcs
             .iter()
             .map(|arc| (arc.tail as Node, self.threshold_of(v, arc).0));

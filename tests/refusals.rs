@@ -401,7 +401,13 @@ fn lt_weights_above_one_are_refused_with_their_sum() {
     assert!(last.contains("\"skipped\":1"), "{last}");
     let out = run("wc");
     assert!(!text(&out.stderr).contains("refused"));
-    assert!(text(&out.stdout).lines().last().unwrap().contains("\"skipped\":0"));
+    assert!(
+        text(&out.stdout)
+            .lines()
+            .last()
+            .unwrap()
+            .contains("\"skipped\":0")
+    );
     let out = run("lt:uniform:0.1");
     assert_eq!(out.status.code(), Some(2));
     assert!(

@@ -113,6 +113,31 @@ mod tests {
                 (5, 1, 0.2)
             ]
         );
+        // LT: into 3 the explicit 0.25 leaves 0.75 to 1 and 2; into 1, equal or 4 : 1 weights.
+        let lt = arc_probabilities(&snapshot(Model::Lt(LtWeights::Wc), &events));
+        assert_eq!(
+            lt,
+            [
+                (1, 2, 1.0),
+                (1, 3, 0.375),
+                (2, 1, 0.5),
+                (2, 3, 0.375),
+                (4, 3, 0.25),
+                (5, 1, 0.5)
+            ]
+        );
+        let lt_weighted = arc_probabilities(&snapshot(Model::Lt(LtWeights::Weighted), &events));
+        assert_eq!(
+            lt_weighted,
+            [
+                (1, 2, 1.0),
+                (1, 3, 0.375),
+                (2, 1, 0.8),
+                (2, 3, 0.375),
+                (4, 3, 0.25),
+                (5, 1, 0.2)
+            ]
+        );
         let uniform = arc_probabilities(&snapshot(Model::Uniform(0.1), &events));
         assert!(
             uniform

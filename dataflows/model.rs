@@ -64,6 +64,29 @@ impl Coins {
     pub fn live(&self, u: Node, v: Node, threshold: u64) -> bool {
         is_live(self.coin(u, v), threshold)
     }
+
+    /// The linear threshold model's draw at node `v`: 63 uniform bits, one per (sample, node),
+    /// from which [`lt_pick`] chooses v's in-neighbour. Tagged apart from the arc coins.
+    pub fn pick(&self, v: Node) -> u64 {
+        hash3(self.0 ^ PICK_TAG, v, 0) >> 1
+    }
+}
+
+/// The linear threshold model's choice at a node whose draw is `x` (from [`Coins::pick`]): the
+/// tail of the in-arc whose interval of the cumulative weights contains `x`, the in-arcs taken
+/// in ascending order of tail id (`in_arcs` must come so), each weighing its threshold; `None`
+/// when `x` lies beyond their total (the node picks no one, with probability 1 − Σ weights).
+/// The single definition of the pick, used by the dataflow and the oracle alike: it depends only
+/// on the draw and the head's weights in that canonical order, never on the order arcs arrived.
+pub fn lt_pick(x: u64, in_arcs: impl Iterator<Item = (Node, u64)>) -> Option<Node> {
+    let mut below: u128 = 0;
+    for (u, w) in in_arcs {
+        below += w as u128;
+        if (x as u128) < below {
+            return Some(u);
+        }
+    }
+    None
 }
 
 /// Whether an arc whose coin is `coin` is live at `threshold`: the one comparison every search
@@ -116,6 +139,7 @@ pub fn lowest_level(key: f64) -> i32 {
 
 const ROOT_TAG: u64 = 0x7263_6f6f_7473_2121;
 const COIN_TAG: u64 = 0x636f_696e_7321_2121;
+const PICK_TAG: u64 = 0x7069_636b_7321_2121;
 
 /// The coin of arc `u → v` in `sample`: 63 uniform bits.
 pub fn coin(seed: u64, sample: &Sample, u: Node, v: Node) -> u64 {
@@ -150,6 +174,27 @@ pub enum Model {
     Uniform(f64),
     /// p(u, v) = w(u, v) / Σ_x w(x, v).
     Weighted,
+    /// The linear threshold model (`lt`, `lt:weighted`): every node picks at most one
+    /// in-neighbour, u with probability b(u, v), where an explicit weight (an `e` event's P) is
+    /// b(u, v) itself and the other in-arcs share the rest, 1 − Σ explicit, as the weights say.
+    Lt(LtWeights),
+}
+
+/// How the linear threshold model weighs the in-arcs without an explicit weight, within the share
+/// the explicit ones leave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LtWeights {
+    /// Equally: b(u, v) = 1 / indeg(v) when no in-arc of v has an explicit weight.
+    Wc,
+    /// In proportion to w(u, v), as the IC `weighted` model does.
+    Weighted,
+}
+
+impl Model {
+    /// Whether this is the linear threshold model.
+    pub fn is_lt(&self) -> bool {
+        matches!(self, Model::Lt(_))
+    }
 }
 
 impl std::str::FromStr for Model {
@@ -158,9 +203,13 @@ impl std::str::FromStr for Model {
         match s {
             "wc" => Ok(Model::Wc),
             "weighted" => Ok(Model::Weighted),
+            "lt" | "lt:wc" => Ok(Model::Lt(LtWeights::Wc)),
+            "lt:weighted" => Ok(Model::Lt(LtWeights::Weighted)),
             _ => {
                 let p = s.strip_prefix("uniform:").ok_or_else(|| {
-                    format!("unknown model `{s}` (expected wc, weighted or uniform:P)")
+                    format!(
+                        "unknown model `{s}` (expected wc, weighted, uniform:P, lt or lt:weighted)"
+                    )
                 })?;
                 let p: f64 = p
                     .parse()
@@ -181,8 +230,9 @@ pub fn threshold_of(p: f64) -> u64 {
 }
 
 /// What the dataflow needs to know of one arc `u → v`: its weight (the `weighted` model's w(u, v);
-/// 1 under the other models, so that interactions do not churn the dataflow for nothing) and the
-/// explicit probability of an `e` event, which wins over the model.
+/// 1 under the other models, so that interactions do not churn the dataflow for nothing; under
+/// LT, 0 for an arc with an explicit weight, which takes no part of the share the others split)
+/// and the explicit probability of an `e` event, which wins over the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ArcFact {
     /// w(u, v) under `weighted`; 1 otherwise.
@@ -199,23 +249,34 @@ pub struct HeadStats {
     pub indeg: u64,
     /// Σ of their weights.
     pub total: u128,
+    /// Σ of their explicit thresholds, modulo 2^64: exact under LT, where the state keeps the
+    /// sum at most ONE (the share the explicit weights take); unused, and free to wrap, under IC.
+    /// A u64 so that the stats stay 32 bytes a node.
+    pub explicit: u64,
 }
 
 impl HeadStats {
     /// Counts an in-arc in (`sign` = 1) or out (`sign` = −1).
     pub fn add(&mut self, fact: &ArcFact, sign: i64) {
+        let explicit = fact.explicit.unwrap_or(0);
         if sign > 0 {
             self.indeg += 1;
             self.total += fact.weight as u128;
+            self.explicit = self.explicit.wrapping_add(explicit);
         } else {
             self.indeg -= 1;
             self.total -= fact.weight as u128;
+            self.explicit = self.explicit.wrapping_sub(explicit);
         }
     }
 }
 
 /// The threshold of one in-arc with `fact` into a head with `head` stats: the single definition of
-/// the probability models, used by the dataflow and the oracle alike.
+/// the probability models, used by the dataflow and the oracle alike. Under LT it is the arc's
+/// weight b(u, v): explicit, or its part of what the explicit weights leave,
+/// (ONE − Σ explicit) · w / Σ w over the in-arcs without one (whose weights are the only ones in
+/// `total`: an explicit arc weighs 0 there). The state refuses explicit weights above ONE in sum,
+/// so the weights of a head never add up to more than ONE.
 pub fn threshold(model: Model, fact: &ArcFact, head: HeadStats) -> u64 {
     match (fact.explicit, model) {
         (Some(t), _) => t,
@@ -223,6 +284,11 @@ pub fn threshold(model: Model, fact: &ArcFact, head: HeadStats) -> u64 {
         (None, Model::Uniform(p)) => threshold_of(p),
         (None, Model::Weighted) if head.total == 0 => 0,
         (None, Model::Weighted) => (fact.weight as u128 * ONE as u128 / head.total) as u64,
+        (None, Model::Lt(_)) if head.total == 0 => 0,
+        (None, Model::Lt(_)) => {
+            let rest = ONE.saturating_sub(head.explicit) as u128;
+            (fact.weight as u128 * rest / head.total) as u64
+        }
     }
 }
 
@@ -311,6 +377,82 @@ mod tests {
                 "{n} of {trials}"
             );
         }
+    }
+
+    /// The pick by hand: intervals [0, 100) for tail 1 and [100, 150) for tail 2, in tail order
+    /// whatever order they are given in.
+    #[test]
+    fn lt_pick_takes_the_interval_holding_the_draw() {
+        let arcs = [(1, 100), (2, 50)];
+        let pick = |x| lt_pick(x, arcs.iter().copied());
+        assert_eq!(
+            [pick(0), pick(99), pick(100), pick(149), pick(150)],
+            [Some(1), Some(1), Some(2), Some(2), None]
+        );
+        assert_eq!(lt_pick(5, std::iter::empty()), None);
+        // Zero weights take no interval.
+        assert_eq!(lt_pick(0, [(1, 0), (2, 1)].into_iter()), Some(2));
+    }
+
+    /// LT weights by hand: explicit weights take their share, the others split the rest, equally
+    /// (`lt`) or by weight (`lt:weighted`); without explicit ones, 1/indeg and w/Σw.
+    #[test]
+    fn lt_weights_split_what_the_explicit_ones_leave() {
+        let plain = |weight| ArcFact {
+            weight,
+            explicit: None,
+        };
+        // The state gives an explicit arc weight 0 under LT.
+        let half = ArcFact {
+            weight: 0,
+            explicit: Some(ONE / 2),
+        };
+        let arcs = [(1, plain(1)), (2, half), (3, plain(3))];
+        let lt =
+            |w| thresholds(Model::Lt(w), arcs.iter().map(|(u, f)| (*u, f))).collect::<Vec<_>>();
+        assert_eq!(
+            lt(LtWeights::Weighted),
+            vec![(1, ONE / 8), (2, ONE / 2), (3, 3 * (ONE / 8))]
+        );
+        let ones = [(1, plain(1)), (2, half), (3, plain(1))];
+        let t: Vec<_> =
+            thresholds(Model::Lt(LtWeights::Wc), ones.iter().map(|(u, f)| (*u, f))).collect();
+        assert_eq!(t, vec![(1, ONE / 4), (2, ONE / 2), (3, ONE / 4)]);
+        let t: Vec<_> = thresholds(
+            Model::Lt(LtWeights::Wc),
+            [(1, plain(1)), (3, plain(1))].iter().map(|(u, f)| (*u, f)),
+        )
+        .collect();
+        assert_eq!(t, vec![(1, ONE / 2), (3, ONE / 2)]);
+    }
+
+    /// The draw behind the pick is uniform and independent of the arc coins: over many samples
+    /// a head with weights ½ and ¼ picks them about that often, and no one a quarter of the time.
+    #[test]
+    fn lt_picks_follow_the_weights() {
+        let arcs = [(4, ONE / 2), (9, ONE / 4)];
+        let mut counts = [0i64; 3];
+        for root in 0..40_000 {
+            let x = Sample { root, slot: 1 }.coins(5).pick(77);
+            match lt_pick(x, arcs.iter().copied()) {
+                Some(4) => counts[0] += 1,
+                Some(9) => counts[1] += 1,
+                _ => counts[2] += 1,
+            }
+        }
+        // sd of the ½ count ≈ 100, of the ¼ counts ≈ 87.
+        for (got, want) in counts.iter().zip([20_000, 10_000, 10_000]) {
+            assert!((got - want).abs() < 500, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn lt_models_parse() {
+        assert_eq!("lt".parse(), Ok(Model::Lt(LtWeights::Wc)));
+        assert_eq!("lt:wc".parse(), Ok(Model::Lt(LtWeights::Wc)));
+        assert_eq!("lt:weighted".parse(), Ok(Model::Lt(LtWeights::Weighted)));
+        let e = "lt:uniform:0.1".parse::<Model>().unwrap_err();
+        assert!(e.contains("lt or lt:weighted"), "{e}");
     }
 
     #[test]

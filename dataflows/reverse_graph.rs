@@ -26,7 +26,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ArcFact, HeadStats, Model, Node, threshold};
+use crate::model::{ArcFact, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
 
 /// A change to the graph as the RR sets see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -228,7 +228,7 @@ impl ReverseGraph {
             Model::Wc | Model::Uniform(_) => {
                 Some(threshold(model, &common, self.stats[v as usize]))
             }
-            Model::Weighted => None,
+            Model::Weighted | Model::Lt(_) => None,
         }
     }
 
@@ -252,7 +252,7 @@ impl ReverseGraph {
                 explicit: None,
             },
         };
-        let shared = fact.explicit.is_none() && model != Model::Weighted;
+        let shared = fact.explicit.is_none() && matches!(model, Model::Wc | Model::Uniform(_));
         (threshold(model, &fact, stats), shared)
     }
 
@@ -266,6 +266,38 @@ impl ReverseGraph {
                 let (t, shared) = self.threshold_of(v, arc);
                 (arc.tail, t, shared)
             })
+    }
+
+    /// Puts the in-arcs of dense head `v` in ascending order of tail id, the canonical order of
+    /// the linear threshold model's pick (under LT, after every change of the head's in-arcs:
+    /// arrivals append and removals swap, as under IC).
+    pub fn sort_in_arcs(&mut self, v: Dense) {
+        let nodes = &self.nodes;
+        // Stable: nearly sorted lists (a few arcs appended) sort in about linear time.
+        self.in_arcs[v as usize].sort_by_key(|a| nodes[a.tail as usize]);
+    }
+
+    /// The in-neighbour that dense head `v` picks under LT with draw `x` ([`lt_pick`] over the
+    /// head's in-arcs, adopters' included: their weight is a choice that passes nothing on).
+    /// The in-arcs must be in canonical order ([`ReverseGraph::sort_in_arcs`]).
+    pub fn lt_pick(&self, v: Dense, x: u64) -> Option<Dense> {
+        let arcs = &self.in_arcs[v as usize];
+        let stats = self.stats[v as usize];
+        // Under `lt` with no explicit weight into v (every arc then weighs 1 in `total`) the
+        // intervals all have v's one weight w: the pick is the arc at x / w, no scan needed.
+        if self.model == Some(Model::Lt(LtWeights::Wc)) && stats.total == stats.indeg as u128 {
+            let one = ArcFact {
+                weight: 1,
+                explicit: None,
+            };
+            let w = threshold(Model::Lt(LtWeights::Wc), &one, stats);
+            let at = x.checked_div(w)?;
+            return arcs.get(usize::try_from(at).ok()?).map(|a| a.tail);
+        }
+        let weights = arcs
+            .iter()
+            .map(|arc| (arc.tail as Node, self.threshold_of(v, arc).0));
+        lt_pick(x, weights).map(|u| u as Dense)
     }
 
     /// The dense heads of `u`'s out-arcs.

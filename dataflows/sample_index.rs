@@ -11,6 +11,7 @@ use crate::model::{Coins, Model, Sample, is_live};
 
 mod moves;
 mod repair;
+mod walks;
 
 /// An in-arc whose threshold moved: (tail, before, after), `None` where it passed nothing.
 type Moved = (Dense, Option<u64>, Option<u64>);
@@ -59,7 +60,8 @@ impl Member {
 }
 
 /// One held sample: its coins and its RR set as a spanning tree of live arcs towards the root,
-/// sorted by member.
+/// sorted by member; under LT, where the tree is a chain (a reverse walk), in walk order from the
+/// root instead (`tree[i + 1].parent == tree[i].node`), which is what a walk is changed by.
 pub(crate) struct Held {
     sample: Sample,
     coins: Coins,
@@ -88,6 +90,8 @@ struct HeadMove {
 /// One worker's samples with their RR sets, over a replica of the graph.
 pub(crate) struct SampleIndex {
     seed: u64,
+    /// The linear threshold model: samples are walks (walks.rs), not searches.
+    lt: bool,
     with_rr: bool,
     graph: ReverseGraph,
     /// By sample id; `None` for a free id.
@@ -107,6 +111,7 @@ impl SampleIndex {
     pub(crate) fn new(model: Model, seed: u64, with_rr: bool) -> Self {
         SampleIndex {
             seed,
+            lt: model.is_lt(),
             with_rr,
             graph: ReverseGraph::new(model),
             held: Vec::new(),
@@ -127,6 +132,9 @@ impl SampleIndex {
         for &(((u, v), f), r) in arcs.iter().filter(|a| a.1 > 0) {
             self.graph.apply(GraphChange::Arc(u, v, f), r);
         }
+        if self.lt {
+            (0..self.graph.len() as Dense).for_each(|v| self.graph.sort_in_arcs(v));
+        }
         self.containing.resize(self.graph.len(), Vec::new());
     }
 
@@ -144,6 +152,9 @@ impl SampleIndex {
         mut graph: Vec<(GraphChange, isize)>,
         mut roots: Vec<(Sample, isize)>,
     ) -> Vec<(Membership, isize)> {
+        if self.lt {
+            return self.advance_lt(graph, roots);
+        }
         consolidate(&mut graph);
         consolidate(&mut roots);
         let mut dirty: FxHashSet<u32> = FxHashSet::default();
@@ -182,6 +193,12 @@ impl SampleIndex {
             self.extend(id, seeds, &mut stack, &mut changes);
         }
         let out = self.report(&changes, &flips);
+        self.release(gone);
+        out
+    }
+
+    /// Frees the ids of the samples dropped in this time, once their changes are reported.
+    fn release(&mut self, gone: Vec<u32>) {
         for id in gone {
             let held = self.held[id as usize]
                 .take()
@@ -189,7 +206,6 @@ impl SampleIndex {
             self.ids.remove(&held.sample);
             self.free.push(id);
         }
-        out
     }
 
     /// (3) New samples start empty and dirty; dropped ones retract their members (their ids are
@@ -252,6 +268,9 @@ impl SampleIndex {
             .expect("a dirty sample is held");
         let root = self.graph.id(held.sample.root).expect("interned");
         let coins = held.coins;
+        if self.lt {
+            return self.rewalk_from_root(id, root, changes);
+        }
         let mut tree = Vec::new();
         if !self.graph.is_adopter(root) {
             self.next_stamp();

@@ -135,7 +135,8 @@ pub struct JobArgs {
     /// The capacity of every adopter that brings none of its own.
     #[arg(short = 'k', value_name = "K")]
     pub k: u32,
-    /// Arc probabilities: `wc` (1/indeg), `uniform:P` or `weighted`.
+    /// The model: independent cascade with `wc` (1/indeg), `uniform:P` or `weighted`
+    /// probabilities, or linear threshold with `lt` (1/indeg) or `lt:weighted` weights.
     #[arg(long, default_value = "wc", value_parser = parse_model)]
     pub model: Model,
     /// Events per epoch.
@@ -222,7 +223,8 @@ pub struct EvaluateArgs {
     /// A `recommendations.tsv` (as `run --output` writes it): its friends are the seeds.
     #[arg(long, value_name = "FILE")]
     pub recommendations: PathBuf,
-    /// Arc probabilities: `wc` (1/indeg), `uniform:P` or `weighted`.
+    /// The model: independent cascade with `wc` (1/indeg), `uniform:P` or `weighted`
+    /// probabilities, or linear threshold with `lt` (1/indeg) or `lt:weighted` weights.
     #[arg(long, default_value = "wc", value_parser = parse_model)]
     pub model: Model,
     /// Cascades to simulate.

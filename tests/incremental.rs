@@ -4,7 +4,7 @@
 
 mod common;
 
-use cimflow::model::Model;
+use cimflow::model::{LtWeights, Model};
 use common::{config, dataflow_output, loaded, oracle_output};
 use proptest::prelude::*;
 
@@ -37,6 +37,20 @@ proptest! {
     #[test]
     fn uniform_equals_oracle_every_epoch(l in loaded(14), batch in 1..6usize, floor in prop::sample::select(vec![0.0, 8.0])) {
         check(&l, Model::Uniform(0.3), batch, floor);
+    }
+
+    /// The same under the linear threshold model, where samples are reverse walks: equal
+    /// weights, explicit weights (the stream's `+ e U V P`, refused where they would sum above
+    /// 1) sharing a head with the others, adopters met on the way.
+    #[test]
+    fn lt_equals_oracle_every_epoch(l in loaded(14), batch in 1..6usize, floor in prop::sample::select(vec![0.0, 8.0])) {
+        check(&l, Model::Lt(LtWeights::Wc), batch, floor);
+    }
+
+    /// The same under LT with interaction weights, which move a head's picks as they come.
+    #[test]
+    fn lt_weighted_equals_oracle_every_epoch(l in loaded(14), batch in 1..6usize, floor in prop::sample::select(vec![0.0, 8.0])) {
+        check(&l, Model::Lt(LtWeights::Weighted), batch, floor);
     }
 }
 
@@ -88,7 +102,13 @@ fn sparse_samples_on_a_large_directed_graph() {
         events,
         skipped: 0,
     };
-    for (batch, model) in [(1, Model::Wc), (10, Model::Weighted), (100, Model::Wc)] {
+    for (batch, model) in [
+        (1, Model::Wc),
+        (10, Model::Weighted),
+        (100, Model::Wc),
+        (1, Model::Lt(LtWeights::Wc)),
+        (10, Model::Lt(LtWeights::Wc)),
+    ] {
         let mut cfg = config(model, 3, batch, true);
         cfg.params.epsilon = 0.3;
         let take = if batch == 1 { 40 } else { 340 };

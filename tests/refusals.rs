@@ -361,3 +361,58 @@ fn a_stopped_peer_is_given_up_on() {
         stopped.elapsed()
     );
 }
+
+/// Issue 13: under `--model lt` an `e` weight that would take its head's explicit weights above
+/// 1 is refused with a message naming the head and the sum, skipped and counted in `skipped`
+/// (the arc keeps what it had); under IC the same log is fine. An LT model with uniform
+/// probabilities does not exist and is a usage error.
+#[test]
+fn lt_weights_above_one_are_refused_with_their_sum() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = dir.path().join("g.txt");
+    fs::write(&graph, "1 9\n2 9\n3 9\n").unwrap();
+    let adopters = dir.path().join("a.ap");
+    fs::write(&adopters, "3\n").unwrap();
+    let log = dir.path().join("events.log");
+    fs::write(&log, "+ e 1 9 0.7\n+ e 2 9 0.5\n+ e 2 9 0.3\n").unwrap();
+    let run = |model: &str| {
+        bin()
+            .args(["run", "--graph"])
+            .arg(&graph)
+            .arg("--adopters")
+            .arg(&adopters)
+            .args(["-k", "1", "--batch", "10", "--no-timings", "--model", model])
+            .arg("--events")
+            .arg(&log)
+            .output()
+            .unwrap()
+    };
+    let out = run("lt");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "cimflow: event `+ e 2 9 0.5` refused: the LT weights into 9 would sum to 1.2, above 1"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("refused").count(), 1, "{stderr}");
+    let last = stdout.lines().last().unwrap();
+    assert!(last.contains("\"skipped\":1"), "{last}");
+    let out = run("wc");
+    assert!(!text(&out.stderr).contains("refused"));
+    assert!(
+        text(&out.stdout)
+            .lines()
+            .last()
+            .unwrap()
+            .contains("\"skipped\":0")
+    );
+    let out = run("lt:uniform:0.1");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("expected wc, weighted, uniform:P, lt or lt:weighted"),
+        "{}",
+        text(&out.stderr)
+    );
+}

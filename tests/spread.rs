@@ -9,7 +9,7 @@ use cimflow::engine::oracle::{self, Oracle};
 use cimflow::evaluate::{self, Inputs};
 use cimflow::input::InputSpec;
 use cimflow::input::{Diagnostics, Event, EventKind, Op, read_adopters, read_graph};
-use cimflow::model::{Model, Node};
+use cimflow::model::{LtWeights, Model, Node};
 use cimflow::selection::baselines::measure;
 use cimflow::selection::{Params, RrSource};
 use cimflow::state::State;
@@ -33,7 +33,11 @@ fn example(model: Model, set: usize, k: u32) -> State {
 }
 
 fn check_selection(model: Model, set: usize, k: u32, seed: u64) {
-    let state = example(model, set, k);
+    check_state(example(model, set, k), set, k, seed);
+}
+
+fn check_state(state: State, set: usize, k: u32, seed: u64) {
+    let model = state.model();
     let params = Params {
         epsilon: 0.1,
         delta: None,
@@ -85,6 +89,27 @@ fn rr_estimate_and_certificate_agree_with_monte_carlo() {
     check_selection(Model::Wc, 2, 5, 2);
     check_selection(Model::Uniform(0.1), 0, 4, 3);
     check_selection(Model::Uniform(0.05), 2, 2, 4);
+}
+
+/// The same under the linear threshold model: the RR walks against the threshold-form
+/// simulation, with equal weights, and with explicit weights sharing heads with the others.
+#[test]
+fn lt_rr_estimate_and_certificate_agree_with_monte_carlo() {
+    check_selection(Model::Lt(LtWeights::Wc), 1, 3, 5);
+    check_selection(Model::Lt(LtWeights::Weighted), 2, 4, 6);
+    let mut state = example(Model::Lt(LtWeights::Wc), 0, 4);
+    // An explicit weight into every fifth node, from a friend or from a new tail.
+    for v in (0..400u64).step_by(5) {
+        for (u, p) in [(v + 1, 0.6), (1000 + v, 0.3)] {
+            state.apply(&Event {
+                time: None,
+                op: Op::Add,
+                kind: EventKind::Arc(u, v, Some(p)),
+            });
+        }
+    }
+    assert_eq!(state.counters().refused, 0);
+    check_state(state, 0, 4, 7);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 mod common;
 
-use cimflow::model::Model;
+use cimflow::model::{LtWeights, Model};
 use common::{config, dataflow_output, loaded};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -13,10 +13,20 @@ fn same_output_for_1_2_and_4_workers() {
     let mut runner = TestRunner::deterministic();
     for _ in 0..6 {
         let l = loaded(20).new_tree(&mut runner).unwrap().current();
-        let cfg = config(Model::Wc, 2, 3, false);
-        let one = dataflow_output(1, &l, &cfg);
-        assert!(one.contains("\"summary\""));
-        assert_eq!(one, dataflow_output(2, &l, &cfg), "1 vs 2 workers");
-        assert_eq!(one, dataflow_output(4, &l, &cfg), "1 vs 4 workers");
+        for model in [Model::Wc, Model::Lt(LtWeights::Wc)] {
+            let cfg = config(model, 2, 3, false);
+            let one = dataflow_output(1, &l, &cfg);
+            assert!(one.contains("\"summary\""));
+            assert_eq!(
+                one,
+                dataflow_output(2, &l, &cfg),
+                "{model:?}: 1 vs 2 workers"
+            );
+            assert_eq!(
+                one,
+                dataflow_output(4, &l, &cfg),
+                "{model:?}: 1 vs 4 workers"
+            );
+        }
     }
 }

@@ -65,10 +65,7 @@ impl SampleIndex {
             .iter()
             .map(|&(v, u)| self.graph.arc_threshold(u, v).map(|t| t.0))
             .collect();
-        maybe.sort_unstable();
-        maybe.dedup();
-        maybe.retain(|&v| !self.containing[v as usize].is_empty());
-        let was: Vec<bool> = maybe.iter().map(|&v| self.graph.is_candidate(v)).collect();
+        let was = self.candidate_status(&mut maybe);
         // Retractions first, so that a fact moving from old to new replaces the old.
         graph.sort_by_key(|&(_, r)| r);
         for (change, r) in graph {
@@ -76,12 +73,7 @@ impl SampleIndex {
         }
         // Tails seen for the first time got their ids just now.
         self.containing.resize(self.graph.len(), Vec::new());
-        let flips = maybe
-            .into_iter()
-            .zip(was)
-            .filter(|&(v, was)| self.graph.is_candidate(v) != was)
-            .map(|(v, was)| (v, was, self.containing[v as usize].clone()))
-            .collect();
+        let flips = self.candidate_flips(maybe, was);
         let mut moves = Vec::new();
         for (v, old) in full {
             let new: FxHashMap<Dense, u64> = self.graph.live_in_arcs(v).collect();
@@ -129,6 +121,30 @@ impl SampleIndex {
             }
         }
         (moves, flips)
+    }
+
+    /// Keeps, of the nodes in `maybe` (which may change candidate status), the distinct ones that
+    /// some sample here contains; returns their status before the changes.
+    pub(super) fn candidate_status(&mut self, maybe: &mut Vec<Dense>) -> Vec<bool> {
+        maybe.sort_unstable();
+        maybe.dedup();
+        maybe.retain(|&v| !self.containing[v as usize].is_empty());
+        maybe.iter().map(|&v| self.graph.is_candidate(v)).collect()
+    }
+
+    /// After the changes: the nodes whose candidate status flipped, with their status before and
+    /// the samples that hold them (their `rr` is unchanged so far).
+    pub(super) fn candidate_flips(
+        &self,
+        maybe: Vec<Dense>,
+        was: Vec<bool>,
+    ) -> Vec<(Dense, bool, Vec<u32>)> {
+        maybe
+            .into_iter()
+            .zip(was)
+            .filter(|&(v, was)| self.graph.is_candidate(v) != was)
+            .map(|(v, was)| (v, was, self.containing[v as usize].clone()))
+            .collect()
     }
 
     /// (2) For a sample containing `v`, an arc u → v that dies matters only if it is the tree edge

@@ -68,7 +68,10 @@ pub fn choose(
         Method::Local => local(problem, index),
         Method::PageRank => by_rank(problem, &page_ranks(state)),
         Method::Mg => mg_greedy(problem, index).picks,
-        Method::McGreedy { runs } => mc_greedy(problem, &state.thresholds(), runs as usize, seed),
+        Method::McGreedy { runs } => {
+            let lt = state.model().is_lt();
+            mc_greedy(problem, &state.thresholds(), lt, runs as usize, seed)
+        }
     }
 }
 

@@ -3,7 +3,10 @@
 //! It reads a snapshot of the accepted state, builds the reverse graph in CSR form with the
 //! thresholds of [`State::thresholds`], draws each sample's RR set by a depth-first search
 //! over live arcs with the same coins and roots as the dataflow, and hands the memberships to the
-//! same selection. Tests hold the dataflow to it at every epoch; benchmarks use it as the
+//! same selection. Under the linear threshold model a sample's RR set is a reverse walk instead:
+//! from the root, each node picks one in-neighbour by [`lt_pick`] (in-arcs by ascending tail, as
+//! the snapshot's thresholds come), and the walk stops at no pick, at an adopter, or at a node
+//! already on it. Tests hold the dataflow to it at every epoch; benchmarks use it as the
 //! from-scratch yardstick.
 
 use std::collections::BTreeMap;
@@ -11,7 +14,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 
 use super::{Engine, Solution, problem};
-use crate::model::{Node, Sample, level_rate, samples_of};
+use crate::model::{Node, Sample, level_rate, lt_pick, samples_of};
 use crate::selection::{Params, Problem, RrIndex, RrSource, plan, select};
 use crate::state::State;
 
@@ -22,7 +25,10 @@ pub struct Oracle {
     nodes: Vec<Node>,
     dense: FxHashMap<Node, u32>,
     adopter: Vec<bool>,
-    /// In-arcs of each head from non-adopter tails: `tails[offsets[v]..offsets[v + 1]]`.
+    /// The linear threshold model: samples are walks.
+    lt: bool,
+    /// In-arcs of each head from non-adopter tails (under LT from every tail, ascending: an
+    /// adopter's weight is a pick that passes nothing): `tails[offsets[v]..offsets[v + 1]]`.
     offsets: Vec<usize>,
     tails: Vec<u32>,
     thresholds: Vec<u64>,
@@ -48,7 +54,8 @@ impl Oracle {
             .map(|v| state.adopters().contains_key(v))
             .collect();
 
-        // Heads come in node order, as the dense ids do.
+        // Heads come in node order, as the dense ids do; tails too within a head.
+        let lt = state.model().is_lt();
         let arcs = state.thresholds();
         let mut offsets = Vec::with_capacity(nodes.len() + 1);
         let (mut tails, mut thr) = (Vec::new(), Vec::new());
@@ -57,7 +64,7 @@ impl Oracle {
         for &v in &nodes {
             while let Some(&(u, _, t)) = next.next_if(|a| a.1 == v) {
                 let u = dense[&u];
-                if !adopter[u as usize] {
+                if lt || !adopter[u as usize] {
                     tails.push(u);
                     thr.push(t);
                 }
@@ -69,6 +76,7 @@ impl Oracle {
             nodes,
             dense,
             adopter,
+            lt,
             offsets,
             tails,
             thresholds: thr,
@@ -93,6 +101,11 @@ impl Oracle {
                 }
                 let start = self.rr_nodes.len();
                 let coins = sample.coins(self.seed);
+                if self.lt {
+                    self.walk(r as u32, coins, &mut seen);
+                    self.samples.push((sample, key, start..self.rr_nodes.len()));
+                    continue;
+                }
                 if !self.adopter[r] {
                     seen[r] = true;
                     stack.push(r as u32);
@@ -117,6 +130,26 @@ impl Oracle {
             }
         }
         self.drawn_rate = rate;
+    }
+
+    /// Appends the LT walk from `root` to `rr_nodes` (nothing when the root is an adopter);
+    /// leaves `seen` as it found it.
+    fn walk(&mut self, root: u32, coins: crate::model::Coins, seen: &mut [bool]) {
+        let start = self.rr_nodes.len();
+        let mut v = root;
+        while !self.adopter[v as usize] && !seen[v as usize] {
+            seen[v as usize] = true;
+            self.rr_nodes.push(v);
+            let arcs = self.offsets[v as usize]..self.offsets[v as usize + 1];
+            let weights = arcs.map(|a| (self.tails[a] as Node, self.thresholds[a]));
+            match lt_pick(coins.pick(self.nodes[v as usize]), weights) {
+                Some(u) => v = u as u32,
+                None => break,
+            }
+        }
+        for &v in &self.rr_nodes[start..] {
+            seen[v as usize] = false;
+        }
     }
 
     /// How many samples at `level` contain each node (nodes in no sample are left out).

@@ -17,7 +17,7 @@ use crate::input::{Diagnostics, Event, InputError, InputSpec, read_initial};
 use crate::model::{Model, Node};
 use crate::output::recommendations;
 use crate::state::State;
-use simulate::{Estimate, monte_carlo};
+use simulate::{Diffusion, Estimate, simulate};
 
 /// Why an evaluation could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +54,8 @@ pub fn snapshot(model: Model, events: &[Event]) -> State {
     state
 }
 
-/// σ_P(`seeds`) on `state`'s snapshot by `runs` Monte Carlo cascades over `threads` threads,
-/// reproducible for a given (`rng_seed`, `threads`).
+/// σ_P(`seeds`) on `state`'s snapshot by `runs` Monte Carlo cascades (in the threshold form
+/// under LT) over `threads` threads, reproducible for a given (`rng_seed`, `threads`).
 pub fn spread(
     state: &State,
     seeds: &[Node],
@@ -64,7 +64,12 @@ pub fn spread(
     rng_seed: u64,
 ) -> Estimate {
     let adopters: Vec<Node> = state.adopters().keys().copied().collect();
-    monte_carlo(
+    let diffusion = match state.model() {
+        Model::Lt(_) => Diffusion::Threshold,
+        _ => Diffusion::Cascade,
+    };
+    simulate(
+        diffusion,
         &probabilities::arc_probabilities(state),
         &adopters,
         seeds,

@@ -8,11 +8,14 @@
 //! - `wc`: p(u, v) = 1 / indeg(v), counting every arc into v (adopters' included);
 //! - `uniform:P`: p = P;
 //! - `weighted`: p(u, v) = w(u, v) / Σ_x w(x, v), with w = 1 for a friendship or directed arc,
-//!   plus the interactions u → v.
+//!   plus the interactions u → v;
+//! - `lt`, `lt:weighted`: the linear threshold weight b(u, v): P for an arc with one, otherwise
+//!   (1 − Σ explicit P into v) · w(u, v) / Σ w over v's arcs without one, with w = 1 under `lt`
+//!   and the `weighted` w under `lt:weighted`.
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Model, Node};
+use crate::model::{LtWeights, Model, Node};
 use crate::state::{Pair, State};
 
 /// Every arc of `state` with its probability in [0, 1], sorted by (tail, head), so that an
@@ -23,23 +26,33 @@ pub fn arc_probabilities(state: &State) -> Vec<(Node, Node, f64)> {
         .filter(|p| p.friend || p.directed || p.interactions > 0)
         .collect();
     let weight = |p: &Pair| u64::from(p.friend || p.directed) as f64 + p.interactions as f64;
-    // Per head: the number of arcs into it and the sum of their weights.
-    let mut into: FxHashMap<Node, (f64, f64)> = FxHashMap::default();
+    let lt_weight = |p: &Pair| match state.model() {
+        Model::Lt(LtWeights::Weighted) => weight(p),
+        _ => 1.0,
+    };
+    // Per head: the number of arcs into it, the sum of their weights, and under LT the sum of
+    // the explicit weights and of the LT weights of the arcs without one.
+    let mut into: FxHashMap<Node, [f64; 4]> = FxHashMap::default();
     for p in &pairs {
         let e = into.entry(p.head).or_default();
-        e.0 += 1.0;
-        e.1 += weight(p);
+        e[0] += 1.0;
+        e[1] += weight(p);
+        match p.explicit {
+            Some(x) => e[2] += x,
+            None => e[3] += lt_weight(p),
+        }
     }
     let mut arcs: Vec<(Node, Node, f64)> = pairs
         .iter()
         .map(|p| {
-            let (indeg, total) = into[&p.head];
+            let [indeg, total, explicit, rest] = into[&p.head];
             let prob = match (p.explicit, state.model()) {
                 (Some(x), _) => x,
                 (None, Model::Wc) => 1.0 / indeg,
                 (None, Model::Uniform(x)) => x,
                 (None, Model::Weighted) if total == 0.0 => 0.0,
                 (None, Model::Weighted) => weight(p) / total,
+                (None, Model::Lt(_)) => (1.0 - explicit).max(0.0) * lt_weight(p) / rest,
             };
             (p.tail, p.head, prob)
         })
@@ -96,6 +109,31 @@ mod tests {
                 (1, 3, 1.0 / 3.0),
                 (2, 1, 0.8),
                 (2, 3, 1.0 / 3.0),
+                (4, 3, 0.25),
+                (5, 1, 0.2)
+            ]
+        );
+        // LT: into 3 the explicit 0.25 leaves 0.75 to 1 and 2; into 1, equal or 4 : 1 weights.
+        let lt = arc_probabilities(&snapshot(Model::Lt(LtWeights::Wc), &events));
+        assert_eq!(
+            lt,
+            [
+                (1, 2, 1.0),
+                (1, 3, 0.375),
+                (2, 1, 0.5),
+                (2, 3, 0.375),
+                (4, 3, 0.25),
+                (5, 1, 0.5)
+            ]
+        );
+        let lt_weighted = arc_probabilities(&snapshot(Model::Lt(LtWeights::Weighted), &events));
+        assert_eq!(
+            lt_weighted,
+            [
+                (1, 2, 1.0),
+                (1, 3, 0.375),
+                (2, 1, 0.8),
+                (2, 3, 0.375),
                 (4, 3, 0.25),
                 (5, 1, 0.2)
             ]

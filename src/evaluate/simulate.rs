@@ -8,6 +8,13 @@
 //! and p = 1 always is); the estimate is the sample mean X̄ with standard
 //! error s/√runs.
 //!
+//! Under the linear threshold model ([`Diffusion::Threshold`]) the arcs carry weights b(u, v)
+//! instead, and each cascade is simulated in the model's threshold form (Kempe, Kleinberg and
+//! Tardos 2003), not in the live-edge form the RR walks sample: every node v draws a threshold
+//! θ_v uniform in [0, 1) and becomes active once the weights from its active in-neighbours add
+//! up to θ_v. The two forms give the same distribution of active sets, which is what makes this
+//! an independent check of the walks.
+//!
 //! Runs are split over threads, each with its own `StdRng` seeded from (rng_seed, thread index),
 //! so an estimate is reproducible for a given (rng_seed, threads).
 
@@ -27,9 +34,40 @@ pub struct Estimate {
     pub runs: usize,
 }
 
+/// How influence spreads in a simulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Diffusion {
+    /// Independent cascade: arc u → v (u, v, p) is live with probability p.
+    Cascade,
+    /// Linear threshold: arc u → v (u, v, b) adds b towards v's uniform threshold.
+    Threshold,
+}
+
 /// Simulates `runs` independent cascades from `seeds` over `arcs` (u, v, p), where arc u → v is
 /// live with probability p.
 pub fn monte_carlo(
+    arcs: &[(Node, Node, f64)],
+    adopters: &[Node],
+    seeds: &[Node],
+    runs: usize,
+    threads: usize,
+    rng_seed: u64,
+) -> Estimate {
+    simulate(
+        Diffusion::Cascade,
+        arcs,
+        adopters,
+        seeds,
+        runs,
+        threads,
+        rng_seed,
+    )
+}
+
+/// [`monte_carlo`] under `diffusion`: `arcs` carry probabilities for [`Diffusion::Cascade`] and
+/// weights for [`Diffusion::Threshold`].
+pub fn simulate(
+    diffusion: Diffusion,
     arcs: &[(Node, Node, f64)],
     adopters: &[Node],
     seeds: &[Node],
@@ -87,7 +125,10 @@ pub fn monte_carlo(
                     let mut sim = Cascade::new(graph.start.len() - 1);
                     let (mut sum, mut sum_sq) = (0u128, 0u128);
                     for _ in 0..share {
-                        let x = sim.run(graph, roots, &mut rng) as u128;
+                        let x = match diffusion {
+                            Diffusion::Cascade => sim.run(graph, roots, &mut rng),
+                            Diffusion::Threshold => sim.run_threshold(graph, roots, &mut rng),
+                        } as u128;
                         sum += x;
                         sum_sq += x * x;
                     }
@@ -139,6 +180,11 @@ struct Cascade {
     stamp: Vec<u32>,
     now: u32,
     queue: Vec<u32>,
+    /// Under LT: `drawn[v] == now` once v has its threshold `theta[v]` and its incoming weight
+    /// so far, `sum[v]`, in this run.
+    drawn: Vec<u32>,
+    theta: Vec<f64>,
+    sum: Vec<f64>,
 }
 
 impl Cascade {
@@ -147,16 +193,61 @@ impl Cascade {
             stamp: vec![0; n],
             now: 0,
             queue: Vec::new(),
+            drawn: Vec::new(),
+            theta: Vec::new(),
+            sum: Vec::new(),
         }
+    }
+
+    fn next_run(&mut self) {
+        self.now += 1;
+        if self.now == u32::MAX {
+            self.stamp.fill(0);
+            self.drawn.fill(0);
+            self.now = 1;
+        }
+    }
+
+    /// One run of the threshold model; returns the number of nodes activated, seeds included.
+    /// A node's threshold is drawn when weight first reaches it; activation order does not
+    /// matter to the final set (it is the least fixed point of monotone rules).
+    fn run_threshold(&mut self, g: &Csr, roots: &[u32], rng: &mut StdRng) -> usize {
+        let n = self.stamp.len();
+        if self.drawn.len() != n {
+            (self.drawn, self.theta, self.sum) = (vec![0; n], vec![0.0; n], vec![0.0; n]);
+        }
+        self.next_run();
+        self.queue.clear();
+        for &r in roots {
+            self.stamp[r as usize] = self.now;
+            self.queue.push(r);
+        }
+        let mut head = 0;
+        while let Some(&u) = self.queue.get(head) {
+            head += 1;
+            for &(v, w) in &g.out[g.start[u as usize]..g.start[u as usize + 1]] {
+                let v = v as usize;
+                if self.stamp[v] == self.now {
+                    continue;
+                }
+                if self.drawn[v] != self.now {
+                    self.drawn[v] = self.now;
+                    self.theta[v] = unit(rng.next_u64());
+                    self.sum[v] = 0.0;
+                }
+                self.sum[v] += w;
+                if self.sum[v] >= self.theta[v] {
+                    self.stamp[v] = self.now;
+                    self.queue.push(v as u32);
+                }
+            }
+        }
+        self.queue.len()
     }
 
     /// One cascade; returns the number of nodes activated, seeds included.
     fn run(&mut self, g: &Csr, roots: &[u32], rng: &mut StdRng) -> usize {
-        self.now += 1;
-        if self.now == u32::MAX {
-            self.stamp.fill(0);
-            self.now = 1;
-        }
+        self.next_run();
         self.queue.clear();
         for &r in roots {
             self.stamp[r as usize] = self.now;
@@ -215,6 +306,21 @@ mod tests {
         assert_eq!(e.mean, 1.0);
         let e = monte_carlo(&arcs, &[], &[1], 10, 1, 0);
         assert_eq!(e.mean, 4.0);
+    }
+
+    /// LT by hand: 1 → 3 (b = ½), 2 → 3 (b = ¼), 3 → 4 (b = 1), 2 → 4 unused. From {1}:
+    /// 3 with ½, then 4 surely: E = 1 + ½ + ½ = 2. From {1, 2}: 3 with ¾: E = 2 + ¾ + ¾.
+    /// Weights add up (an independent cascade would give 3 with 1 − ½·¾ = ⅝).
+    #[test]
+    fn threshold_weights_add_up() {
+        let arcs = [(1, 3, HALF), (2, 3, 0.25), (3, 4, ONE)];
+        let e = simulate(Diffusion::Threshold, &arcs, &[], &[1], 40_000, 2, 3);
+        assert!((e.mean - 2.0).abs() < 4.0 * e.std_err, "{e:?}");
+        let e = simulate(Diffusion::Threshold, &arcs, &[], &[1, 2], 40_000, 2, 3);
+        assert!((e.mean - 3.5).abs() < 4.0 * e.std_err, "{e:?}");
+        // An adopter's weight reaches no one.
+        let e = simulate(Diffusion::Threshold, &arcs, &[2], &[1], 10_000, 2, 3);
+        assert!((e.mean - 2.0).abs() < 4.0 * e.std_err, "{e:?}");
     }
 
     #[test]

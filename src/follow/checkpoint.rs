@@ -534,6 +534,8 @@ fn replay(restored: &mut Restored, events: &[Event]) {
     }
     // The pending changes keep accumulating on top of the snapshot's (its whole content): the
     // resumed engine starts empty and must be fed all of it, net.
+    // Refusals were reported when the live run met them; the counter keeps them.
+    state.take_refusals();
 }
 
 #[cfg(test)]

@@ -128,6 +128,10 @@ impl<E: Engine> Session<E> {
             events += 1;
             time = event.time.or(time);
         }
+        // Refused events are reported as bad lines are (the reader has no line numbers left).
+        for refusal in self.state.take_refusals() {
+            eprintln!("cimflow: {refusal}");
+        }
         let solution = self.engine.epoch(&mut self.state, &self.cfg.params);
         let latency_ms = started.elapsed().as_secs_f64() * 1e3;
         if self.cfg.verify {
@@ -244,7 +248,7 @@ fn summarize(
     Summary {
         time,
         events,
-        skipped,
+        skipped: skipped + counters.refused,
         noops: counters.noops,
         absent: counters.absent,
         self_loops: counters.self_loops,

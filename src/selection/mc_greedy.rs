@@ -8,7 +8,9 @@
 //! u → v live with its probability, from a seeded `StdRng`), and Δσ(v | S) is the mean over the
 //! snapshots of the nodes v reaches that S does not. What S reaches is kept per snapshot, so an
 //! estimate only walks the part of the cascade that is new, and comparisons between candidates
-//! are not blurred by independent noise. Memory is `runs` × (|arcs of P| + |nodes of P|) bits.
+//! are not blurred by independent noise. Under the linear threshold model the snapshots are its
+//! live-edge form instead: each node keeps at most one in-arc, u → v with probability b(u, v)
+//! (an adopter's arc may be the one kept, and is then dropped with it). Memory is `runs` × (|arcs of P| + |nodes of P|) bits.
 //!
 //! It is the quality ceiling the RR methods are held to, and costs O(runs · cascade) per
 //! estimate: practical on graphs of a few thousand nodes.
@@ -25,14 +27,16 @@ use super::mg::inviter;
 use super::{Pick, Problem};
 
 /// MG-Greedy over `problem` with `runs` Monte Carlo snapshots of `arcs` (u, v, threshold), the
-/// adopters' arcs included (they are dropped here). `gain` is Δσ summed over the snapshots.
+/// adopters' arcs included (they are dropped here), under LT when `lt` (the thresholds are then
+/// the weights). `gain` is Δσ summed over the snapshots.
 pub fn mc_greedy(
     problem: &Problem,
     arcs: &[(Node, Node, u64)],
+    lt: bool,
     runs: usize,
     seed: u64,
 ) -> Vec<Pick> {
-    let sim = Snapshots::new(problem, arcs, runs.max(1), seed);
+    let sim = Snapshots::new(problem, arcs, lt, runs.max(1), seed);
     let mut cands: Vec<Node> = problem.candidates.iter().flatten().copied().collect();
     cands.sort_unstable();
     cands.dedup();
@@ -88,7 +92,13 @@ struct Snapshots {
 }
 
 impl Snapshots {
-    fn new(problem: &Problem, arcs: &[(Node, Node, u64)], runs: usize, seed: u64) -> Self {
+    fn new(
+        problem: &Problem,
+        arcs: &[(Node, Node, u64)],
+        lt: bool,
+        runs: usize,
+        seed: u64,
+    ) -> Self {
         let mut adopters: Vec<Node> = problem.adopters.iter().map(|a| a.0).collect();
         adopters.sort_unstable();
         let outside = |v: &Node| adopters.binary_search(v).is_ok();
@@ -116,8 +126,33 @@ impl Snapshots {
         let arc_words = kept.len().div_ceil(64);
         let mut live = vec![0u64; arc_words * runs];
         let mut rng = StdRng::seed_from_u64(seed);
+        // Under LT: every head's in-arcs (adopters' too), each with its weight and its place in
+        // `kept` if it has one.
+        let mut into: Vec<(Node, Node, u64)> = if lt { arcs.to_vec() } else { Vec::new() };
+        into.sort_unstable_by_key(|a| (a.1, a.0));
+        let place =
+            |a: &(Node, Node, u64)| kept.binary_search_by_key(&(a.0, a.1), |k| (k.0, k.1)).ok();
+        let places: Vec<Option<usize>> = into.iter().map(place).collect();
         for r in 0..runs {
             let bits = &mut live[r * arc_words..(r + 1) * arc_words];
+            if lt {
+                let mut at = 0;
+                for head in into.chunk_by(|a, b| a.1 == b.1) {
+                    let x = (rng.next_u64() >> 1) as u128;
+                    let mut below = 0u128;
+                    for (a, i) in head.iter().zip(&places[at..]) {
+                        below += a.2 as u128;
+                        if x < below {
+                            if let Some(i) = i {
+                                bits[i / 64] |= 1 << (i % 64);
+                            }
+                            break;
+                        }
+                    }
+                    at += head.len();
+                }
+                continue;
+            }
             for (i, a) in kept.iter().enumerate() {
                 if rng.next_u64() >> 1 < a.2 {
                     bits[i / 64] |= 1 << (i % 64);
@@ -239,7 +274,7 @@ mod tests {
             adopters: vec![(8, 1), (9, 2)],
             candidates: vec![vec![5], vec![1, 4, 5]],
         };
-        let picks = mc_greedy(&p, &arcs, 5, 1);
+        let picks = mc_greedy(&p, &arcs, false, 5, 1);
         let got: Vec<(Node, Node, u64)> = picks
             .iter()
             .map(|p| (p.adopter, p.friend, p.gain))
@@ -259,12 +294,33 @@ mod tests {
             adopters: vec![(0, 1)],
             candidates: vec![vec![1, 3]],
         };
-        let picks = mc_greedy(&p, &arcs, 4000, 7);
+        let picks = mc_greedy(&p, &arcs, false, 4000, 7);
         assert_eq!(picks.len(), 1);
         assert_eq!(picks[0].friend, 3);
         let mean = picks[0].gain as f64 / 4000.0;
         // Standard error √(0.5/4000) ≈ 0.011.
         assert!((mean - 2.0).abs() < 0.05, "{mean}");
+    }
+
+    /// Under LT the weights into a node add up: 1 → 3 and 2 → 3 weigh ½ each, 3 → 4 weighs 1.
+    /// σ({1}) = 1 + ½ + ½ = 2; after 1, 2 adds 1 + ½ + ½ = 2 (under IC it would add 1.5), and
+    /// 5 (alone) adds 1, so 2 goes before 5.
+    #[test]
+    fn lt_snapshots_keep_one_in_arc() {
+        let arcs = [(1, 3, ONE / 2), (2, 3, ONE / 2), (3, 4, ONE)];
+        let p = Problem {
+            n: 6,
+            adopters: vec![(0, 2)],
+            candidates: vec![vec![1, 2, 5]],
+        };
+        let picks = mc_greedy(&p, &arcs, true, 4000, 7);
+        let got: Vec<Node> = picks.iter().map(|p| p.friend).collect();
+        assert_eq!(got, [1, 2]);
+        // Standard error of each about √(1/4000) ≈ 0.016.
+        for pick in &picks {
+            let mean = pick.gain as f64 / 4000.0;
+            assert!((mean - 2.0).abs() < 0.08, "{picks:?}");
+        }
     }
 
     #[test]
@@ -283,9 +339,9 @@ mod tests {
             adopters: vec![(40, 3), (41, 4)],
             candidates: vec![(0..20).collect(), (10..40).collect()],
         };
-        let lazy = mc_greedy(&p, &arcs, 50, 5);
+        let lazy = mc_greedy(&p, &arcs, false, 50, 5);
         // Eager: re-estimate every candidate before each pick, from the same snapshots.
-        let sim = Snapshots::new(&p, &arcs, 50, 5);
+        let sim = Snapshots::new(&p, &arcs, false, 50, 5);
         let mut covered = vec![0u64; sim.words * sim.runs];
         let mut walk = Walk::new(sim.nodes.len());
         let mut eager = Vec::new();

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 pub mod arcs;
@@ -21,13 +22,16 @@ pub mod arcs;
 use arcs::{ArcState, Arcs};
 
 use crate::input::{Event, EventKind, Op};
-use crate::model::{ArcFact, Model, Node, threshold_of, thresholds};
+use crate::model::{ArcFact, LtWeights, Model, Node, ONE, threshold_of, thresholds};
 
 /// What the dataflow sees of an arc in `state` under `model`; `None` when there is no arc.
 fn fact(state: &ArcState, model: Model) -> Option<ArcFact> {
+    let counted = || u64::from(state.friend || state.directed) + state.interactions;
     state.exists().then(|| ArcFact {
         weight: match model {
-            Model::Weighted => u64::from(state.friend || state.directed) + state.interactions,
+            // Under LT an explicit weight takes its own share, none of the rest.
+            Model::Lt(_) if state.explicit.is_some() => 0,
+            Model::Weighted | Model::Lt(LtWeights::Weighted) => counted(),
             _ => 1,
         },
         explicit: state.explicit.map(threshold_of),
@@ -45,6 +49,28 @@ pub struct Counters {
     pub absent: u64,
     /// Self-loops, which carry no influence and are dropped.
     pub self_loops: u64,
+    /// Events refused because they would make the state invalid (under LT: explicit weights
+    /// into a head that sum above 1); counted with the bad lines in `skipped`.
+    #[serde(default)]
+    pub refused: u64,
+}
+
+/// An event the state refused, and why: `+ e U V P` under LT, which would give V explicit
+/// in-weights summing above 1.
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "event `+ e {tail} {head} {weight}` refused: the LT weights into {head} would sum to {sum}, \
+     above 1"
+)]
+pub struct Refusal {
+    /// U.
+    pub tail: Node,
+    /// V.
+    pub head: Node,
+    /// P.
+    pub weight: f64,
+    /// What the explicit weights into V would have summed to.
+    pub sum: f64,
 }
 
 /// What the events established of one directed pair, as they said it: no model applied. For
@@ -106,6 +132,10 @@ pub struct State {
     /// What of the selection problem may have changed since [`State::take_problem_changes`] was
     /// last called.
     problem_changes: ProblemChanges,
+    /// Under LT: each head's explicit in-weights, summed as thresholds (at most [`ONE`]).
+    explicit_into: FxHashMap<Node, u64>,
+    /// Refusals not yet taken by [`State::take_refusals`].
+    refusals: Vec<Refusal>,
 }
 
 /// What of the selection problem (adopters, capacities, candidates) may have changed: everything,
@@ -149,6 +179,8 @@ impl State {
             counters: Counters::default(),
             delta: Delta::default(),
             problem_changes: ProblemChanges::default(),
+            explicit_into: FxHashMap::default(),
+            refusals: Vec::new(),
         }
     }
 
@@ -182,6 +214,10 @@ impl State {
                 let explicit = p.or(if old.directed { old.explicit } else { None });
                 if old.directed && old.explicit == explicit {
                     false
+                } else if let Some(refusal) = self.lt_refusal(u, v, old.explicit, explicit) {
+                    self.counters.refused += 1;
+                    self.refusals.push(refusal);
+                    return false;
                 } else {
                     self.update(u, v, |s| {
                         s.directed = true;
@@ -253,11 +289,41 @@ impl State {
         changed
     }
 
+    /// Under LT, why giving arc `u → v` the explicit weight `new` instead of `old` cannot be
+    /// accepted: the explicit weights into `v` would sum above 1. Sums are taken on the
+    /// thresholds the dataflow uses, so that what is accepted is what the weights can hold.
+    fn lt_refusal(&self, u: Node, v: Node, old: Option<f64>, new: Option<f64>) -> Option<Refusal> {
+        if !self.model.is_lt() {
+            return None;
+        }
+        let held = self.explicit_into.get(&v).copied().unwrap_or(0) as u128;
+        let sum = held - old.map_or(0, threshold_of) as u128 + new.map_or(0, threshold_of) as u128;
+        (sum > ONE as u128).then(|| Refusal {
+            tail: u,
+            head: v,
+            weight: new.unwrap_or(0.0),
+            sum: sum as f64 / ONE as f64,
+        })
+    }
+
+    /// Takes the events refused since the last call, for the caller to report.
+    pub fn take_refusals(&mut self) -> Vec<Refusal> {
+        std::mem::take(&mut self.refusals)
+    }
+
     /// Changes arc `u → v` and records what the dataflow must see of the change.
     fn update(&mut self, u: Node, v: Node, change: impl FnOnce(&mut ArcState)) {
         let before = self.arcs.get(u, v);
         let mut after = before;
         change(&mut after);
+        if self.model.is_lt() && before.explicit != after.explicit {
+            let sum = self.explicit_into.entry(v).or_default();
+            *sum = *sum - before.explicit.map_or(0, threshold_of)
+                + after.explicit.map_or(0, threshold_of);
+            if *sum == 0 {
+                self.explicit_into.remove(&v);
+            }
+        }
         let (du, dv) = (self.arcs.intern(u), self.arcs.intern(v));
         self.refs.resize(self.arcs.ids_given(), 0);
         self.arcs.set(du, dv, after);
@@ -462,6 +528,8 @@ impl TryFrom<StateRecord> for State {
                 Some("a probability without a directed arc, or outside [0, 1]")
             } else if state.arcs.get(u, v).exists() {
                 Some("a repeated pair")
+            } else if state.lt_refusal(u, v, None, explicit).is_some() {
+                Some("LT weights into the head that sum above 1")
             } else {
                 None
             };
@@ -510,7 +578,8 @@ mod tests {
                 applied: 1,
                 noops: 1,
                 absent: 1,
-                self_loops: 1
+                self_loops: 1,
+                refused: 0,
             }
         );
         // Interactions on a friendship change nothing the `wc` dataflow sees.
@@ -592,6 +661,65 @@ mod tests {
         let d = s.take_delta();
         assert_eq!(d.arcs.len(), 2);
         assert_eq!(d.arcs[1].0.1.weight, 5);
+    }
+}
+
+#[cfg(test)]
+mod lt_tests {
+    use super::*;
+    use crate::model::LtWeights;
+
+    fn add(kind: EventKind) -> Event {
+        Event {
+            time: None,
+            op: Op::Add,
+            kind,
+        }
+    }
+
+    /// Under LT an `e` weight that would take a head's explicit weights above 1 is refused whole
+    /// (the arc keeps what it had, or stays absent), counted and reported; a lower weight, or
+    /// one after another has gone, is accepted; IC takes any probabilities.
+    #[test]
+    fn explicit_weights_above_one_into_a_head_are_refused() {
+        use EventKind::*;
+        let mut s = State::new(Model::Lt(LtWeights::Wc), 2);
+        assert!(s.apply(&add(Arc(1, 9, Some(0.5)))));
+        assert!(s.apply(&add(Arc(2, 9, Some(0.5)))));
+        assert!(
+            s.apply(&add(Friendship(3, 9))),
+            "an arc without a weight takes none"
+        );
+        s.take_delta();
+        assert!(!s.apply(&add(Arc(4, 9, Some(0.25)))));
+        assert!(!s.apply(&add(Arc(1, 9, Some(0.75)))));
+        assert_eq!(s.counters().refused, 2);
+        assert_eq!(s.arcs.get(1, 9).explicit, Some(0.5));
+        assert!(!s.arcs.get(4, 9).exists());
+        assert!(s.take_delta().is_empty(), "a refused event changes nothing");
+        let refusals = s.take_refusals();
+        assert_eq!(
+            refusals[0].to_string(),
+            "event `+ e 4 9 0.25` refused: the LT weights into 9 would sum to 1.25, above 1"
+        );
+        assert_eq!(refusals[1].sum, 1.25);
+        assert!(s.take_refusals().is_empty());
+        // Lowering one, then adding beside it, fits; so does re-adding after a removal.
+        assert!(s.apply(&add(Arc(1, 9, Some(0.25)))));
+        assert!(s.apply(&add(Arc(4, 9, Some(0.25)))));
+        s.apply(&Event {
+            op: Op::Remove,
+            ..add(Arc(2, 9, None))
+        });
+        assert!(s.apply(&add(Arc(5, 9, Some(0.5)))));
+        assert_eq!(s.counters().refused, 2);
+        // A stored LT state with too much weight into a head cannot be loaded.
+        let bad = r#"{"model":{"Lt":"Wc"},"default_k":2,"arcs":[[1,2,false,true,0.75,0],[3,2,false,true,0.5,0]],"adopters":[],"counters":{"applied":2,"noops":0,"absent":0,"self_loops":0}}"#;
+        let e = serde_json::from_str::<State>(bad).unwrap_err().to_string();
+        assert!(e.contains("arc 3 -> 2: LT weights"), "{e}");
+        let mut ic = State::new(Model::Wc, 2);
+        assert!(ic.apply(&add(Arc(1, 9, Some(0.75)))));
+        assert!(ic.apply(&add(Arc(2, 9, Some(0.75)))));
     }
 }
 

@@ -238,6 +238,7 @@ mod tests {
             n: 10,
             adopters: vec![(8, 1), (9, 2)],
             candidates: vec![vec![5], vec![1, 4, 5]],
+            acceptance: None,
         };
         let picks = mc_greedy(&p, &arcs, 5, 1);
         let got: Vec<(Node, Node, u64)> = picks
@@ -258,6 +259,7 @@ mod tests {
             n: 6,
             adopters: vec![(0, 1)],
             candidates: vec![vec![1, 3]],
+            acceptance: None,
         };
         let picks = mc_greedy(&p, &arcs, 4000, 7);
         assert_eq!(picks.len(), 1);
@@ -282,6 +284,7 @@ mod tests {
             n: 42,
             adopters: vec![(40, 3), (41, 4)],
             candidates: vec![(0..20).collect(), (10..40).collect()],
+            acceptance: None,
         };
         let lazy = mc_greedy(&p, &arcs, 50, 5);
         // Eager: re-estimate every candidate before each pick, from the same snapshots.

@@ -11,6 +11,7 @@
 
 pub mod baselines;
 pub mod certificate;
+pub mod expected;
 pub mod greedy;
 pub mod index;
 pub mod mc_greedy;
@@ -37,6 +38,9 @@ pub struct Problem {
     /// C_a for each adopter, in the order of `adopters`: its non-adopter out-neighbours, sorted
     /// ascending and deduplicated.
     pub candidates: Vec<Vec<Node>>,
+    /// w(a, c) in (0, 1], aligned with `candidates`: the probability that c accepts a's
+    /// invitation. `None` when every w is 1, the paper's setting, where RR-Greedy selects.
+    pub acceptance: Option<Vec<Vec<f64>>>,
 }
 
 /// The accuracy asked of the selection.
@@ -73,11 +77,14 @@ pub struct Outcome {
     pub certified: bool,
     /// The level range and the constants behind it.
     pub plan: Plan,
+    /// The expected coverages, when some acceptance is below 1 ([`expected`]).
+    pub expected: Option<expected::Expected>,
 }
 
 /// Selects at the lowest level, from `plan.level_min` up to `plan.level_max`, whose selection is
 /// certified (or at `level_max`). `plan` is [`plan()`] of `problem` and `params`, computed once
-/// by the caller, which may need its levels before asking.
+/// by the caller, which may need its levels before asking. With acceptances below 1 the greedy
+/// is [`expected::expected_greedy`], on expected coverages; else RR-Greedy.
 ///
 /// With χ = 0 (no adopter can invite anyone) there is nothing to select: the outcome is empty,
 /// trivially certified, and the source is not asked.
@@ -87,6 +94,13 @@ pub fn select(
     params: &Params,
     source: &mut impl RrSource,
 ) -> Outcome {
+    if problem.acceptance.is_some() {
+        let greedy = |p: &Problem, i: &RrIndex| {
+            let (g, e) = expected::expected_greedy(p, i);
+            (g, Some(e))
+        };
+        return select_levels(problem, plan, params, source, greedy);
+    }
     select_by(problem, plan, params, source, rr_greedy)
 }
 
@@ -98,6 +112,17 @@ pub fn select_by(
     params: &Params,
     source: &mut impl RrSource,
     greedy: impl Fn(&Problem, &RrIndex) -> Greedy,
+) -> Outcome {
+    select_levels(problem, plan, params, source, |p, i| (greedy(p, i), None))
+}
+
+/// The level loop of [`select_by`], for a greedy that may report expected coverages.
+fn select_levels(
+    problem: &Problem,
+    plan: Plan,
+    params: &Params,
+    source: &mut impl RrSource,
+    greedy: impl Fn(&Problem, &RrIndex) -> (Greedy, Option<expected::Expected>),
 ) -> Outcome {
     if plan.chi == 0 {
         return Outcome {
@@ -112,19 +137,15 @@ pub fn select_by(
             },
             certified: true,
             plan,
+            expected: None,
         };
     }
     let mut level = plan.level_min;
     loop {
         let index = source.index_at(problem, level);
-        let greedy = greedy(problem, &index);
-        let bounds = bounds(
-            problem.n,
-            index.theta,
-            greedy.cov2,
-            greedy.upper_cov,
-            plan.l,
-        );
+        let (greedy, expected) = greedy(problem, &index);
+        let cov2 = expected.as_ref().map_or(greedy.cov2 as f64, |e| e.cov2);
+        let bounds = bounds(problem.n, index.theta, cov2, greedy.upper_cov, plan.l);
         let certified = certifies(bounds.ratio, params.epsilon);
         if certified || level >= plan.level_max {
             return Outcome {
@@ -133,6 +154,7 @@ pub fn select_by(
                 bounds,
                 certified,
                 plan,
+                expected,
             };
         }
         level += 1;
@@ -179,6 +201,7 @@ mod tests {
             n: 1000,
             adopters: vec![(1, 1)],
             candidates: vec![vec![2, 3]],
+            acceptance: None,
         }
     }
 
@@ -213,7 +236,7 @@ mod tests {
         };
         let index = again.index_at(&problem(), below);
         let g = rr_greedy(&problem(), &index);
-        let b = bounds(1000, index.theta, g.cov2, g.upper_cov, out.plan.l);
+        let b = bounds(1000, index.theta, g.cov2 as f64, g.upper_cov, out.plan.l);
         assert!(b.ratio < 0.4, "level {below} was certified already: {b:?}");
     }
 
@@ -243,6 +266,7 @@ mod tests {
             n: 10,
             adopters: vec![(1, 3), (4, 0)],
             candidates: vec![vec![], vec![5]],
+            acceptance: None,
         };
         let out = select(&p, plan(&p, &PARAMS), &PARAMS, &mut src);
         assert!(out.certified);

@@ -33,7 +33,7 @@ fn mix(mut x: u64) -> u64 {
 
 /// The acceptance rule: uniform in [0.1, 1) by a hash of the pair.
 fn weight(a: Node, f: Node) -> f64 {
-    let u = (mix(mix(a ^ 0xacce_97) ^ f) >> 11) as f64 / (1u64 << 53) as f64;
+    let u = (mix(mix(a ^ 0x00ac_ce97) ^ f) >> 11) as f64 / (1u64 << 53) as f64;
     0.1 + 0.9 * u
 }
 

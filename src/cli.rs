@@ -92,6 +92,10 @@ pub struct InputArgs {
     /// Use only line N (0-based) of the adopter file.
     #[arg(long, value_name = "N")]
     pub adopter_set: Option<usize>,
+    /// Acceptance probabilities: `a f w` lines, friend f accepting adopter a's invitation with
+    /// probability w in (0, 1] (default 1).
+    #[arg(long, value_name = "FILE")]
+    pub acceptance: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -103,6 +107,7 @@ impl InputArgs {
             weights: self.weights,
             adopters: self.adopters.clone(),
             adopter_set: self.adopter_set,
+            acceptance: self.acceptance.clone(),
         }
     }
 }

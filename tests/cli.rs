@@ -287,3 +287,64 @@ fn window_and_every_on_a_temporal_log() {
     let applied: u64 = s[1..].iter().map(|x| x["events"].as_u64().unwrap()).sum();
     assert_eq!(applied, 40 + 34);
 }
+
+/// `--acceptance`: bad lines are named and skipped (exit 2 under `--strict`), the good ones
+/// change the selection, and the run still verifies against the oracle at every epoch.
+#[test]
+fn acceptance_files_are_read_and_their_bad_lines_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("acceptance.txt");
+    std::fs::write(
+        &file,
+        "# a f w\n58 18 0.1\n58 18 0\n63 6 1.5\n63 x 0.5\n63 6\n63 6 0.7 1\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let plain = run_example(&[]);
+    let out = run_example(&["--acceptance", f, "--verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for m in [
+        "3: acceptance 0 is outside (0, 1]",
+        "4: acceptance 1.5 is outside (0, 1]",
+        "5: node id `x` is not an unsigned 64-bit integer",
+        "6: missing field: acceptance W",
+        "7: unexpected field `1`",
+    ] {
+        assert!(err.contains(&format!("{f}:{m}")), "{m}: {err}");
+    }
+    assert_ne!(
+        out.stdout, plain.stdout,
+        "an acceptance of 0.1 should change something"
+    );
+    let strict = run_example(&["--acceptance", f, "--strict"]);
+    assert_eq!(strict.status.code(), Some(2));
+    // The bundled file applies too, identically on two workers.
+    let bundled = example("acceptance.txt");
+    let one = run_example(&["--acceptance", bundled.to_str().unwrap(), "--verify"]);
+    assert!(one.status.success());
+    let two = run_example(&["--acceptance", bundled.to_str().unwrap(), "-w", "2"]);
+    assert_eq!(one.stdout, two.stdout);
+}
+
+/// `+ w` and `- w` events in a log: the selection follows them, and `--verify` holds.
+#[test]
+fn acceptance_events_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.log");
+    let mut text = String::new();
+    for f in [18, 141, 6] {
+        text.push_str(&format!("+ w 58 {f} 0.1\n+ w 63 {f} 0.1\n"));
+    }
+    text.push_str("+ w 58 18\n- w 58 141\n- w 58 141\n+ w 58 18 2\n");
+    std::fs::write(&log, text).unwrap();
+    let out = run_on_events(&log, &["--verify", "--batch", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("7: missing field: acceptance W"), "{err}");
+    assert!(err.contains("10: acceptance 2 is outside (0, 1]"), "{err}");
+}

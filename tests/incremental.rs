@@ -5,7 +5,7 @@
 mod common;
 
 use cimflow::model::{LtWeights, Model};
-use common::{config, dataflow_output, loaded, oracle_output};
+use common::{config, dataflow_output, loaded, loaded_accepting, oracle_output};
 use proptest::prelude::*;
 
 /// `floor`: the sampling floor, samples per node; 8 lifts the lowest level above the
@@ -31,6 +31,13 @@ proptest! {
     #[test]
     fn weighted_equals_oracle_every_epoch(l in loaded(14), batch in 1..6usize, floor in prop::sample::select(vec![0.0, 8.0])) {
         check(&l, Model::Weighted, batch, floor);
+    }
+
+    /// The same with acceptance probabilities, set in epoch 0 and changed by `w` events: the
+    /// expected-coverage greedy on the dataflow's samples equals it on the oracle's.
+    #[test]
+    fn acceptance_equals_oracle_every_epoch(l in loaded_accepting(14), batch in 1..6usize, floor in prop::sample::select(vec![0.0, 8.0])) {
+        check(&l, Model::Wc, batch, floor);
     }
 
     /// The same under a uniform probability.

@@ -81,7 +81,7 @@ fn every_bad_event_line_is_named_and_the_good_ones_kept() {
     );
     let expected = [
         "3: unknown operation `*`",
-        "4: unknown event kind `q` (expected f, e, i or a)",
+        "4: unknown event kind `q` (expected f, e, i, a or w)",
         "6: node id `abc` is not an unsigned 64-bit integer",
         "7: node id `18446744073709551616` is not an unsigned 64-bit integer",
         "8: missing field: node U",

@@ -112,6 +112,104 @@ fn lt_rr_estimate_and_certificate_agree_with_monte_carlo() {
     check_state(state, 0, 4, 7);
 }
 
+/// A fixed acceptance rule: w(a, f) in [0.1, 1] from a hash of the pair.
+fn weight(a: Node, f: Node) -> f64 {
+    let h = (a.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ f.wrapping_mul(0xc2b2_ae3d_27d4_eb4f))
+        .wrapping_mul(0xff51_afd7_ed55_8ccd);
+    0.1 + 0.9 * ((h >> 11) as f64 / (1u64 << 53) as f64)
+}
+
+/// Under acceptance: the expected-coverage estimate and its certificate against Monte Carlo
+/// simulation of acceptance and cascade (evaluate's coins, none of the selection's code).
+fn check_accepting(model: Model, set: usize, k: u32, seed: u64) {
+    let mut state = example(model, set, k);
+    let adopters: Vec<Node> = state.adopters().keys().copied().collect();
+    for &a in &adopters {
+        for f in state.candidates(a) {
+            state.apply(&Event {
+                time: None,
+                op: Op::Add,
+                kind: EventKind::Acceptance(a, f, weight(a, f)),
+            });
+        }
+    }
+    let params = Params {
+        epsilon: 0.1,
+        delta: None,
+        seed,
+        min_rate: 0.0,
+    };
+    let outcome = oracle::solve(&state, &params, false).outcome;
+    assert!(
+        outcome.expected.is_some(),
+        "the expected-coverage greedy selects"
+    );
+    let b = outcome.bounds;
+    let pairs: Vec<(Node, Node)> = outcome
+        .greedy
+        .picks
+        .iter()
+        .map(|p| (p.adopter, p.friend))
+        .collect();
+    let mc = evaluate::expected_spread(&state, &pairs, 40_000, 2, seed ^ 0x5eed);
+    let plain = evaluate::spread(
+        &state,
+        &pairs.iter().map(|p| p.1).collect::<Vec<_>>(),
+        20_000,
+        2,
+        1,
+    );
+    assert!(
+        mc.mean < plain.mean - 4.0 * plain.std_err,
+        "acceptance costs spread"
+    );
+    let n = state.node_count() as f64;
+    let what = format!("{model:?} set {set} k {k} seed {seed}: {b:?}, mc {mc:?}");
+    assert!(
+        b.lower <= mc.mean + 4.0 * mc.std_err,
+        "lower bound too high: {what}"
+    );
+    assert!(mc.mean <= b.upper, "upper bound too low: {what}");
+
+    // At 64 times the samples, the expected R2 coverage of the same picks, computed here from
+    // the memberships, must close in on the Monte Carlo value. Each sample's value is in [0, 1],
+    // so its variance is at most p(1 − p).
+    let problem = cimflow::engine::problem(&state);
+    let mut source = Oracle::new(&state, seed);
+    let index = source.index_at(&problem, outcome.level + 6);
+    let mut q: std::collections::HashMap<u32, f64> = Default::default();
+    for &(a, f) in &pairs {
+        for &s in index.of(f, 1) {
+            *q.entry(s).or_insert(1.0) *= 1.0 - state.acceptance(a, f);
+        }
+    }
+    let cov2: f64 = q.values().map(|q| 1.0 - q).sum();
+    let theta2 = index.theta[1] as f64;
+    let (est, p) = (n * cov2 / theta2, cov2 / theta2);
+    let se_rr = n * (p * (1.0 - p) / theta2).sqrt();
+    let tolerance = 4.0 * (se_rr * se_rr + mc.std_err * mc.std_err).sqrt();
+    assert!(
+        (est - mc.mean).abs() <= tolerance,
+        "expected RR estimate {est:.2} at θ2 = {theta2} off by more than {tolerance:.2}: {what}"
+    );
+    // And the selection's own estimate, at its level, within its (wider) interval.
+    let theta2 = b.theta[1] as f64;
+    let p = outcome.cov2() / theta2;
+    let se_rr = n * (p * (1.0 - p) / theta2).sqrt();
+    let tolerance = 4.0 * (se_rr * se_rr + mc.std_err * mc.std_err).sqrt();
+    assert!(
+        (b.spread - mc.mean).abs() <= tolerance,
+        "RR estimate off by more than {tolerance:.2}: {what}"
+    );
+}
+
+#[test]
+fn expected_estimate_and_certificate_agree_with_monte_carlo() {
+    check_accepting(Model::Wc, 1, 3, 1);
+    check_accepting(Model::Wc, 2, 5, 2);
+    check_accepting(Model::Uniform(0.1), 0, 4, 3);
+}
+
 #[test]
 fn evaluate_matches_the_analytic_spread() {
     // Adopter 0 recommends 1 and 2. Under `wc`: p(1→3) = p(2→3) = 1/2 (indeg 2),

@@ -228,7 +228,10 @@ impl DataflowEngine<'_> {
         params: &Params,
         changes: ProblemChanges,
     ) -> (Problem, Plan, bool) {
-        let known = self.last_problem.take().filter(|_| !changes.all);
+        // Rows with acceptances below 1 carry weights too: those problems are built whole.
+        let patchable =
+            !changes.all && (changes.rows.is_empty() || state.acceptances().next().is_none());
+        let known = self.last_problem.take().filter(|_| patchable);
         let Some((mut problem, last_plan)) = known else {
             let problem = problem(state);
             let plan = plan(&problem, params);
@@ -288,8 +291,10 @@ impl Engine for DataflowEngine<'_> {
     fn epoch(&mut self, state: &mut State, params: &Params) -> Solution {
         let delta = state.take_delta();
         // The solution is a function of the snapshot: an epoch that changed nothing the dataflow
-        // sees (say, interactions under `wc`) has the last epoch's.
-        if let Some(last) = self.last.as_ref().filter(|_| delta.is_empty()) {
+        // sees (say, interactions under `wc`) has the last epoch's, unless the problem changed
+        // without it (an acceptance).
+        let unchanged = delta.is_empty() && !state.problem_pending();
+        if let Some(last) = self.last.as_ref().filter(|_| unchanged) {
             return last.clone();
         }
         // Nodes that came or went change n, the plan and θ; a changed problem changes the plan.

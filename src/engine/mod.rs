@@ -38,11 +38,21 @@ pub trait Engine {
 /// The selection instance of a snapshot.
 pub fn problem(state: &State) -> Problem {
     let adopters: Vec<(Node, u32)> = state.adopters().iter().map(|(&a, &k)| (a, k)).collect();
-    let candidates = adopters.iter().map(|&(a, _)| state.candidates(a)).collect();
+    let candidates: Vec<Vec<Node>> = adopters.iter().map(|&(a, _)| state.candidates(a)).collect();
+    // Weights aligned with the candidates, kept only when one is below 1: without them every
+    // path is the paper's.
+    let weights: Vec<Vec<f64>> = adopters
+        .iter()
+        .zip(&candidates)
+        .map(|(&(a, _), c)| c.iter().map(|&f| state.acceptance(a, f)).collect())
+        .collect();
+    let below_one =
+        state.acceptances().next().is_some() && weights.iter().flatten().any(|&w| w < 1.0);
     Problem {
         n: state.node_count(),
         adopters,
         candidates,
+        acceptance: below_one.then_some(weights),
     }
 }
 

@@ -6,7 +6,8 @@
 //! Monte Carlo simulation of the independent cascade ([`simulate::monte_carlo`]), with arc
 //! probabilities derived on their own ([`probabilities`]): it shares no code with the RR path
 //! beyond the accepted state, so that a bug in the RR code or in the model's thresholds cannot
-//! hide itself, and so that baselines and cimflow are scored by the same yardstick.
+//! hide itself, and so that baselines and cimflow are scored by the same yardstick. With
+//! `--acceptance`, each recommended friend accepts by a coin of its own before the cascade.
 
 pub mod probabilities;
 pub mod simulate;
@@ -64,15 +65,46 @@ pub fn spread(
     rng_seed: u64,
 ) -> Estimate {
     let adopters: Vec<Node> = state.adopters().keys().copied().collect();
-    let diffusion = match state.model() {
-        Model::Lt(_) => Diffusion::Threshold,
-        _ => Diffusion::Cascade,
-    };
+    let invited: Vec<(Node, f64)> = seeds.iter().map(|&s| (s, 1.0)).collect();
     simulate(
-        diffusion,
+        diffusion(state),
         &probabilities::arc_probabilities(state),
         &adopters,
-        seeds,
+        &invited,
+        runs,
+        threads,
+        rng_seed,
+    )
+}
+
+/// How `state`'s model spreads influence: in the threshold form under LT, else as a cascade.
+fn diffusion(state: &State) -> Diffusion {
+    match state.model() {
+        Model::Lt(_) => Diffusion::Threshold,
+        _ => Diffusion::Cascade,
+    }
+}
+
+/// The expected spread of the invitations `pairs` (adopter, friend) over their acceptances: each
+/// friend f invited by a is a seed with probability w(a, f) from `state`, by a coin of its own in
+/// every Monte Carlo run (in the threshold form under LT). Otherwise as [`spread`].
+pub fn expected_spread(
+    state: &State,
+    pairs: &[(Node, Node)],
+    runs: usize,
+    threads: usize,
+    rng_seed: u64,
+) -> Estimate {
+    let adopters: Vec<Node> = state.adopters().keys().copied().collect();
+    let invited: Vec<(Node, f64)> = pairs
+        .iter()
+        .map(|&(a, f)| (f, state.acceptance(a, f)))
+        .collect();
+    simulate(
+        diffusion(state),
+        &probabilities::arc_probabilities(state),
+        &adopters,
+        &invited,
         runs,
         threads,
         rng_seed,
@@ -111,13 +143,16 @@ pub fn evaluate(
     let mut diag = Diagnostics::new(false);
     let events = read_initial(&inputs.initial, &mut diag)?;
     let state = snapshot(inputs.model, &events);
-    let mut seeds: Vec<Node> = read_recommendations(inputs.recommendations)?
-        .into_iter()
-        .map(|(_, f)| f)
-        .collect();
+    let pairs = read_recommendations(inputs.recommendations)?;
+    let mut seeds: Vec<Node> = pairs.iter().map(|&(_, f)| f).collect();
     seeds.sort_unstable();
     seeds.dedup();
-    let estimate = spread(&state, &seeds, runs, threads, rng_seed);
+    // Without acceptances every invitation is accepted: the seeds are the friends.
+    let estimate = if state.acceptances().next().is_none() {
+        spread(&state, &seeds, runs, threads, rng_seed)
+    } else {
+        expected_spread(&state, &pairs, runs, threads, rng_seed)
+    };
     Ok(Evaluation {
         estimate,
         seeds: seeds.len(),

@@ -15,6 +15,10 @@
 //! up to θ_v. The two forms give the same distribution of active sets, which is what makes this
 //! an independent check of the walks.
 //!
+//! Under acceptance ([`monte_carlo_accepting`]) each invitation (f, w) first flips its own coin:
+//! f is a seed of the cascade only when it accepts, with probability w; an invitation with w = 1
+//! flips no coin, so the random stream of a run without acceptance is the one it always was.
+//!
 //! Runs are split over threads, each with its own `StdRng` seeded from (rng_seed, thread index),
 //! so an estimate is reproducible for a given (rng_seed, threads).
 
@@ -53,28 +57,51 @@ pub fn monte_carlo(
     threads: usize,
     rng_seed: u64,
 ) -> Estimate {
+    let invited: Vec<(Node, f64)> = seeds.iter().map(|&s| (s, 1.0)).collect();
     simulate(
         Diffusion::Cascade,
         arcs,
         adopters,
-        seeds,
+        &invited,
         runs,
         threads,
         rng_seed,
     )
 }
 
-/// [`monte_carlo`] under `diffusion`: `arcs` carry probabilities for [`Diffusion::Cascade`] and
-/// weights for [`Diffusion::Threshold`].
-pub fn simulate(
-    diffusion: Diffusion,
+/// [`monte_carlo`] from invitations (f, w): in each run, f is a seed with probability w,
+/// independently of every other invitation and of the arcs.
+pub fn monte_carlo_accepting(
     arcs: &[(Node, Node, f64)],
     adopters: &[Node],
-    seeds: &[Node],
+    invited: &[(Node, f64)],
     runs: usize,
     threads: usize,
     rng_seed: u64,
 ) -> Estimate {
+    simulate(
+        Diffusion::Cascade,
+        arcs,
+        adopters,
+        invited,
+        runs,
+        threads,
+        rng_seed,
+    )
+}
+
+/// [`monte_carlo_accepting`] under `diffusion`: `arcs` carry probabilities for
+/// [`Diffusion::Cascade`] and weights for [`Diffusion::Threshold`].
+pub fn simulate(
+    diffusion: Diffusion,
+    arcs: &[(Node, Node, f64)],
+    adopters: &[Node],
+    invited: &[(Node, f64)],
+    runs: usize,
+    threads: usize,
+    rng_seed: u64,
+) -> Estimate {
+    let seeds: Vec<Node> = invited.iter().map(|&(s, _)| s).collect();
     let mut blocked = adopters.to_vec();
     blocked.sort_unstable();
     let is_adopter = |v: &Node| blocked.binary_search(v).is_ok();
@@ -105,9 +132,14 @@ pub fn simulate(
         out[fill[u]] = (dense(v), *t);
         fill[u] += 1;
     }
-    let mut roots: Vec<u32> = seeds.iter().filter(|s| !is_adopter(s)).map(dense).collect();
-    roots.sort_unstable();
-    roots.dedup();
+    let mut roots: Vec<(u32, f64)> = invited
+        .iter()
+        .filter(|(s, _)| !is_adopter(s))
+        .map(|(s, w)| (dense(s), *w))
+        .collect();
+    // Sure invitations first for each friend, so that a sure one makes the others moot.
+    roots.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
+    roots.dedup_by(|later, first| later.0 == first.0 && first.1 >= 1.0);
 
     let graph = Csr { start, out };
     let threads = threads.clamp(1, runs.max(1));
@@ -208,20 +240,29 @@ impl Cascade {
         }
     }
 
+    /// Starts a run from the invitations that are accepted.
+    fn seed(&mut self, roots: &[(u32, f64)], rng: &mut StdRng) {
+        self.queue.clear();
+        for &(r, w) in roots {
+            // A declined invitation seeds nothing; a sure one costs no coin.
+            let accepted = w >= 1.0 || unit(rng.next_u64()) < w;
+            if accepted && self.stamp[r as usize] != self.now {
+                self.stamp[r as usize] = self.now;
+                self.queue.push(r);
+            }
+        }
+    }
+
     /// One run of the threshold model; returns the number of nodes activated, seeds included.
     /// A node's threshold is drawn when weight first reaches it; activation order does not
     /// matter to the final set (it is the least fixed point of monotone rules).
-    fn run_threshold(&mut self, g: &Csr, roots: &[u32], rng: &mut StdRng) -> usize {
+    fn run_threshold(&mut self, g: &Csr, roots: &[(u32, f64)], rng: &mut StdRng) -> usize {
         let n = self.stamp.len();
         if self.drawn.len() != n {
             (self.drawn, self.theta, self.sum) = (vec![0; n], vec![0.0; n], vec![0.0; n]);
         }
         self.next_run();
-        self.queue.clear();
-        for &r in roots {
-            self.stamp[r as usize] = self.now;
-            self.queue.push(r);
-        }
+        self.seed(roots, rng);
         let mut head = 0;
         while let Some(&u) = self.queue.get(head) {
             head += 1;
@@ -246,13 +287,9 @@ impl Cascade {
     }
 
     /// One cascade; returns the number of nodes activated, seeds included.
-    fn run(&mut self, g: &Csr, roots: &[u32], rng: &mut StdRng) -> usize {
+    fn run(&mut self, g: &Csr, roots: &[(u32, f64)], rng: &mut StdRng) -> usize {
         self.next_run();
-        self.queue.clear();
-        for &r in roots {
-            self.stamp[r as usize] = self.now;
-            self.queue.push(r);
-        }
+        self.seed(roots, rng);
         let mut head = 0;
         while let Some(&u) = self.queue.get(head) {
             head += 1;
@@ -314,13 +351,35 @@ mod tests {
     #[test]
     fn threshold_weights_add_up() {
         let arcs = [(1, 3, HALF), (2, 3, 0.25), (3, 4, ONE)];
-        let e = simulate(Diffusion::Threshold, &arcs, &[], &[1], 40_000, 2, 3);
+        let e = simulate(Diffusion::Threshold, &arcs, &[], &[(1, ONE)], 40_000, 2, 3);
         assert!((e.mean - 2.0).abs() < 4.0 * e.std_err, "{e:?}");
-        let e = simulate(Diffusion::Threshold, &arcs, &[], &[1, 2], 40_000, 2, 3);
+        let e = simulate(
+            Diffusion::Threshold,
+            &arcs,
+            &[],
+            &[(1, ONE), (2, ONE)],
+            40_000,
+            2,
+            3,
+        );
         assert!((e.mean - 3.5).abs() < 4.0 * e.std_err, "{e:?}");
         // An adopter's weight reaches no one.
-        let e = simulate(Diffusion::Threshold, &arcs, &[2], &[1], 10_000, 2, 3);
+        let e = simulate(Diffusion::Threshold, &arcs, &[2], &[(1, ONE)], 10_000, 2, 3);
         assert!((e.mean - 2.0).abs() < 4.0 * e.std_err, "{e:?}");
+    }
+
+    #[test]
+    fn invitations_accept_with_their_probability() {
+        // 1 → 2 surely. Invite 1 at w = 1/2 and 3 (isolated) at 1/4 and at 1/2 (two
+        // invitations, independent): E = ½·2 + (1 − ¾·½)·1 = 1.625.
+        let arcs = [(1, 2, ONE)];
+        let e = monte_carlo_accepting(&arcs, &[], &[(1, HALF), (3, 0.25), (3, HALF)], 40_000, 4, 3);
+        assert!((e.mean - 1.625).abs() < 4.0 * e.std_err, "{e:?}");
+        // Sure invitations: exactly the cascade without acceptance, coin for coin.
+        let arcs = [(1, 2, HALF), (2, 3, HALF)];
+        let a = monte_carlo(&arcs, &[], &[1, 3], 5_000, 2, 5);
+        let b = monte_carlo_accepting(&arcs, &[], &[(3, ONE), (1, ONE), (3, ONE)], 5_000, 2, 5);
+        assert_eq!(a, b);
     }
 
     #[test]

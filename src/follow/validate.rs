@@ -81,6 +81,12 @@ pub fn events(events: &[Event]) -> Result<(), String> {
             (Op::Remove, EventKind::Adopter(_, Some(_))) => {
                 return bad("a capacity on a removal");
             }
+            (Op::Add, EventKind::Acceptance(_, _, w)) if !(w > 0.0 && w <= 1.0) => {
+                return bad("an acceptance outside (0, 1]");
+            }
+            (Op::Remove, EventKind::Acceptance(_, _, w)) if w != 1.0 => {
+                return bad("an acceptance on a removal");
+            }
             _ => {}
         }
     }

@@ -101,7 +101,8 @@ fn rating(field: &str) -> Result<i64, String> {
 }
 
 /// Parses one event-log line: `[T] + f U V`, `[T] - f U V`, `[T] + e U V [P]`, `[T] - e U V`,
-/// `[T] ± i U V [N]`, `[T] + a U [K]`, `[T] - a U`. `Ok(None)` for a blank or comment line.
+/// `[T] ± i U V [N]`, `[T] + a U [K]`, `[T] - a U`, `[T] + w A F W`, `[T] - w A F`. `Ok(None)`
+/// for a blank or comment line.
 pub fn parse_event(line: &str) -> Result<Option<Event>, String> {
     let mut f = fields(line, false);
     let Some(first) = f.next() else {
@@ -143,7 +144,22 @@ pub fn parse_event(line: &str) -> Result<Option<Event>, String> {
                 _ => EventKind::Interaction(u, v, f.next().map(count).transpose()?.unwrap_or(1)),
             }
         }
-        k => return Err(format!("unknown event kind `{k}` (expected f, e, i or a)")),
+        "w" => {
+            let a = node(need(&mut f, "adopter A")?)?;
+            let v = node(need(&mut f, "friend F")?)?;
+            // A removal restores the default, 1.
+            let w = if add {
+                acceptance(need(&mut f, "acceptance W")?)?
+            } else {
+                1.0
+            };
+            EventKind::Acceptance(a, v, w)
+        }
+        k => {
+            return Err(format!(
+                "unknown event kind `{k}` (expected f, e, i, a or w)"
+            ));
+        }
     };
     if let Some(x) = f.next() {
         return Err(format!("unexpected field `{x}`"));
@@ -252,6 +268,18 @@ fn probability(field: &str) -> Result<f64, String> {
     }
 }
 
+/// An acceptance probability: a number in (0, 1] (a friend who never accepts is no candidate).
+pub(crate) fn acceptance(field: &str) -> Result<f64, String> {
+    let w: f64 = field
+        .parse()
+        .map_err(|_| format!("acceptance `{field}` is not a number"))?;
+    if w > 0.0 && w <= 1.0 {
+        Ok(w)
+    } else {
+        Err(format!("acceptance {field} is outside (0, 1]"))
+    }
+}
+
 fn count(field: &str) -> Result<u64, String> {
     match digits(field) {
         Some(0) => Err("interaction count 0 is not at least 1".into()),
@@ -297,6 +325,14 @@ mod tests {
         assert_eq!(parse_event("+ a 9 3"), ev(None, Add, Adopter(9, Some(3))));
         assert_eq!(parse_event("0 + a 9"), ev(Some(0.0), Add, Adopter(9, None)));
         assert_eq!(parse_event("- a 9"), ev(None, Remove, Adopter(9, None)));
+        assert_eq!(
+            parse_event("+ w 9 2 0.5"),
+            ev(None, Add, Acceptance(9, 2, 0.5))
+        );
+        assert_eq!(
+            parse_event("4 - w 9 2"),
+            ev(Some(4.0), Remove, Acceptance(9, 2, 1.0))
+        );
         assert_eq!(parse_event("  # only a comment"), Ok(None));
         assert_eq!(parse_event(""), Ok(None));
     }
@@ -310,12 +346,20 @@ mod tests {
             ("x + f 1 2", "time `x` is not a number"),
             ("-1 + f 1 2", "time `-1` is not a finite number ≥ 0"),
             ("inf + f 1 2", "time `inf` is not a finite number ≥ 0"),
-            ("+ q 1 2", "unknown event kind `q` (expected f, e, i or a)"),
+            (
+                "+ q 1 2",
+                "unknown event kind `q` (expected f, e, i, a or w)",
+            ),
             ("+", "missing field: event kind"),
             ("+ f 1", "missing field: node V"),
             ("+ a", "missing field: node U"),
             ("+ f 1 x", "node id `x` is not an unsigned 64-bit integer"),
             ("+ e 1 2 1.5", "probability 1.5 is outside [0, 1]"),
+            ("+ w 1 2", "missing field: acceptance W"),
+            ("+ w 1", "missing field: friend F"),
+            ("+ w 1 2 0", "acceptance 0 is outside (0, 1]"),
+            ("+ w 1 2 yes", "acceptance `yes` is not a number"),
+            ("- w 1 2 0.5", "unexpected field `0.5`"),
             ("+ e 1 2 NaN", "probability NaN is outside [0, 1]"),
             ("+ e 1 2 p", "probability `p` is not a number"),
             ("- e 1 2 0.5", "unexpected field `0.5`"),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Node;
 
+pub mod acceptance;
 pub mod adopters;
 pub mod diagnostics;
 pub mod events;
@@ -42,6 +43,9 @@ pub enum EventKind {
     Interaction(Node, Node, u64),
     /// `a U [K]`: U as an adopter, with capacity K (default: the global k).
     Adopter(Node, Option<u32>),
+    /// `w A F W`: friend F accepts adopter A's invitation with probability W in (0, 1]; a
+    /// removal restores the default 1 and carries W = 1.
+    Acceptance(Node, Node, f64),
 }
 
 /// One line of the event log.
@@ -69,6 +73,8 @@ pub struct InputSpec {
     pub adopters: Option<PathBuf>,
     /// The one set of the adopter file to use.
     pub adopter_set: Option<usize>,
+    /// The acceptance file (`a f w` lines), read after the adopters.
+    pub acceptance: Option<PathBuf>,
 }
 
 /// Epoch 0's events, read but not yet expanded: an edge list without weights is kept as its pairs
@@ -80,7 +86,8 @@ pub struct InitialEvents {
     pub events: Box<dyn Iterator<Item = Event> + Send>,
 }
 
-/// Reads epoch 0: the graph's events, then one `+ a` (with the default capacity) per adopter.
+/// Reads epoch 0: the graph's events, then one `+ a` (with the default capacity) per adopter,
+/// then one `+ w` per acceptance line.
 pub fn read_initial(spec: &InputSpec, diag: &mut Diagnostics) -> Result<Vec<Event>, InputError> {
     Ok(read_initial_lazily(spec, diag)?.events.collect())
 }
@@ -111,7 +118,11 @@ pub fn read_initial_lazily(
         Some(path) => read_adopters(path, spec.adopter_set, diag)?,
         None => Vec::new(),
     };
-    let len = len + adopters.len();
+    let accept = match &spec.acceptance {
+        Some(path) => acceptance::read_acceptance(path, diag)?,
+        None => Vec::new(),
+    };
+    let len = len + adopters.len() + accept.len();
     let adopters = adopters.into_iter().map(|a| Event {
         time: None,
         op: Op::Add,
@@ -119,6 +130,6 @@ pub fn read_initial_lazily(
     });
     Ok(InitialEvents {
         len,
-        events: Box::new(graph.chain(adopters)),
+        events: Box::new(graph.chain(adopters).chain(accept)),
     })
 }

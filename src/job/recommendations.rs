@@ -15,12 +15,13 @@ impl Recommendations {
     /// Replaces the set with `solution`'s and returns the changes: removals, then additions.
     pub fn update(&mut self, solution: &Solution, n: usize) -> Vec<Change> {
         let theta1 = solution.outcome.bounds.theta[0].max(1) as f64;
-        let new: BTreeMap<(Node, Node), f64> = solution
-            .outcome
+        let outcome = &solution.outcome;
+        let new: BTreeMap<(Node, Node), f64> = outcome
             .greedy
             .picks
             .iter()
-            .map(|p| ((p.adopter, p.friend), p.gain as f64 * n as f64 / theta1))
+            .zip(outcome.gains())
+            .map(|(p, g)| ((p.adopter, p.friend), g * n as f64 / theta1))
             .collect();
         let gone = self
             .0

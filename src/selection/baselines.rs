@@ -150,6 +150,7 @@ pub fn local(problem: &Problem, index: &RrIndex) -> Vec<Pick> {
             n: problem.n,
             adopters: vec![problem.adopters[a]],
             candidates: vec![problem.candidates[a].clone()],
+            acceptance: None,
         };
         rr_greedy(&alone, index)
             .picks
@@ -213,7 +214,7 @@ pub fn baseline_outcome(
     let bounds = bounds(
         problem.n,
         index.theta,
-        greedy.cov2,
+        greedy.cov2 as f64,
         greedy.upper_cov,
         cim.plan.l,
     );
@@ -223,6 +224,7 @@ pub fn baseline_outcome(
         greedy,
         bounds,
         plan: cim.plan,
+        expected: None,
     }
 }
 
@@ -236,6 +238,7 @@ mod tests {
             n: 100,
             adopters: vec![(1, 2), (2, 2)],
             candidates: vec![vec![10, 11, 12], vec![10, 11, 13, 14]],
+            acceptance: None,
         }
     }
 

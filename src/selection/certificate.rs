@@ -31,13 +31,15 @@ pub struct Bounds {
 }
 
 /// The bounds from the coverages Λ_R2(S) (`cov2`) and Λ^u (`upper_cov`), with L = ln(1/p_f).
-pub fn bounds(n: usize, theta: [usize; 2], cov2: u64, upper_cov: f64, l: f64) -> Bounds {
+/// Coverages are real: under acceptance each sample counts its probability of being covered,
+/// a value in [0, 1], for which the same concentration bounds hold (docs/ACCEPTANCE.md).
+pub fn bounds(n: usize, theta: [usize; 2], cov2: f64, upper_cov: f64, l: f64) -> Bounds {
     let n = n as f64;
     let (spread, lower) = if theta[1] == 0 {
         (0.0, 0.0)
     } else {
         let scale = n / theta[1] as f64;
-        let c = cov2 as f64;
+        let c = cov2;
         let root = (c + 2.0 * l / 9.0).sqrt() - (l / 2.0).sqrt();
         // The bracket is ≤ 0 on 0 ≤ c ≤ 2L/3 (0 at both ends), where the square is not yet
         // monotone; clamping it at 0 makes σ_l monotone in c.
@@ -69,7 +71,7 @@ mod tests {
     #[test]
     fn bounds_bracket_the_estimate() {
         for cov in [0u64, 1, 5, 50, 500, 5000, 10_000] {
-            let b = bounds(1000, [10_000, 10_000], cov, cov as f64, L);
+            let b = bounds(1000, [10_000, 10_000], cov as f64, cov as f64, L);
             assert!(b.lower <= b.spread, "{b:?}");
             assert!(b.spread <= b.upper, "{b:?}");
             assert!((0.0..=1.0).contains(&b.ratio), "{b:?}");
@@ -79,10 +81,10 @@ mod tests {
 
     #[test]
     fn monotone_in_the_coverages() {
-        let mut last = bounds(1000, [4096, 4096], 0, 0.0, L);
+        let mut last = bounds(1000, [4096, 4096], 0.0, 0.0, L);
         assert_eq!(last.lower, 0.0);
         for cov in 1..3000u64 {
-            let b = bounds(1000, [4096, 4096], cov, cov as f64, L);
+            let b = bounds(1000, [4096, 4096], cov as f64, cov as f64, L);
             assert!(
                 b.lower >= last.lower && b.upper >= last.upper,
                 "{cov}: {b:?} {last:?}"
@@ -98,7 +100,7 @@ mod tests {
     #[test]
     fn unequal_halves_scale_each_bound_by_its_own() {
         // c = 100, L = 18: as in `hand_computed`, with n/|R2| = 100/40 and n/|R1| = 100/10.
-        let b = bounds(100, [10, 40], 100, 100.0, 18.0);
+        let b = bounds(100, [10, 40], 100.0, 100.0, 18.0);
         assert!(
             (b.lower - (112.0 - 6.0 * 104f64.sqrt()) * 2.5).abs() < 1e-9,
             "{b:?}"
@@ -109,7 +111,7 @@ mod tests {
         );
         assert_eq!(b.spread, 100.0 * 2.5);
         assert_eq!(b.theta, [10, 40]);
-        let swapped = bounds(100, [40, 10], 100, 100.0, 18.0);
+        let swapped = bounds(100, [40, 10], 100.0, 100.0, 18.0);
         assert!(swapped.lower > b.lower && swapped.upper < b.upper);
     }
 
@@ -130,7 +132,7 @@ mod tests {
     fn hand_computed() {
         // c = 100, L = 18: (√104 − 3)² − 1 = 112 − 6√104 ≈ 50.81; ×10.
         // Λ^u = 100: (√109 + 3)² = 118 + 6√109 ≈ 180.64; ×10.
-        let b = bounds(100, [10, 10], 100, 100.0, 18.0);
+        let b = bounds(100, [10, 10], 100.0, 100.0, 18.0);
         assert!((b.lower - (112.0 - 6.0 * 104f64.sqrt()) * 10.0).abs() < 1e-9);
         assert!((b.upper - (118.0 + 6.0 * 109f64.sqrt()) * 10.0).abs() < 1e-9);
         assert!((b.ratio - b.lower / b.upper).abs() < 1e-15);
@@ -138,9 +140,9 @@ mod tests {
 
     #[test]
     fn degenerate_cases() {
-        let b = bounds(0, [0, 0], 0, 0.0, L);
+        let b = bounds(0, [0, 0], 0.0, 0.0, L);
         assert_eq!((b.spread, b.lower, b.upper, b.ratio), (0.0, 0.0, 0.0, 1.0));
-        let b = bounds(50, [0, 0], 0, 0.0, L);
+        let b = bounds(50, [0, 0], 0.0, 0.0, L);
         assert_eq!((b.spread, b.lower, b.upper, b.ratio), (0.0, 0.0, 50.0, 0.0));
     }
 }

@@ -176,6 +176,7 @@ mod tests {
             n: 50,
             adopters: vec![(10, 2), (20, 2)],
             candidates: vec![vec![1, 2, 3], vec![1, 2, 3]],
+            acceptance: None,
         };
         let idx = index(&[&[1, 2], &[1, 2], &[1], &[3]], &[&[2], &[3], &[]]);
         let g = rr_greedy(&p, &idx);
@@ -197,6 +198,7 @@ mod tests {
             n: 50,
             adopters: vec![(3, 1), (9, 5)],
             candidates: vec![vec![4, 5, 6], vec![5, 6, 7]],
+            acceptance: None,
         };
         let idx = index(&[&[6], &[5], &[4], &[7]], &[]);
         let g = rr_greedy(&p, &idx);
@@ -214,6 +216,7 @@ mod tests {
             n: 50,
             adopters: vec![(1, 2), (2, 0)],
             candidates: vec![vec![7, 8, 9], vec![7]],
+            acceptance: None,
         };
         let g = rr_greedy(&p, &index(&[&[], &[]], &[&[]]));
         assert_eq!(g.picks, vec![pick(1, 7, 0), pick(1, 8, 0)]);
@@ -286,6 +289,7 @@ mod tests {
                     .iter()
                     .map(|a| (0..6).filter(|&f| a.1[f as usize]).collect())
                     .collect(),
+                acceptance: None,
             };
             let to_sets = |r: &[Vec<bool>]| -> Vec<Vec<Node>> {
                 r.iter()

@@ -273,6 +273,7 @@ mod tests {
             n: 10,
             adopters: vec![(8, 1), (9, 2)],
             candidates: vec![vec![5], vec![1, 4, 5]],
+            acceptance: None,
         };
         let picks = mc_greedy(&p, &arcs, false, 5, 1);
         let got: Vec<(Node, Node, u64)> = picks
@@ -293,6 +294,7 @@ mod tests {
             n: 6,
             adopters: vec![(0, 1)],
             candidates: vec![vec![1, 3]],
+            acceptance: None,
         };
         let picks = mc_greedy(&p, &arcs, false, 4000, 7);
         assert_eq!(picks.len(), 1);
@@ -312,6 +314,7 @@ mod tests {
             n: 6,
             adopters: vec![(0, 2)],
             candidates: vec![vec![1, 2, 5]],
+            acceptance: None,
         };
         let picks = mc_greedy(&p, &arcs, true, 4000, 7);
         let got: Vec<Node> = picks.iter().map(|p| p.friend).collect();
@@ -338,6 +341,7 @@ mod tests {
             n: 42,
             adopters: vec![(40, 3), (41, 4)],
             candidates: vec![(0..20).collect(), (10..40).collect()],
+            acceptance: None,
         };
         let lazy = mc_greedy(&p, &arcs, false, 50, 5);
         // Eager: re-estimate every candidate before each pick, from the same snapshots.

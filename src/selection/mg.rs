@@ -194,6 +194,7 @@ mod tests {
             n: 50,
             adopters: vec![(10, 2), (20, 1)],
             candidates: vec![vec![1, 2], vec![3]],
+            acceptance: None,
         };
         let r1 = vec![vec![1], vec![1], vec![1], vec![2], vec![2], vec![3]];
         let idx = index(&r1, &[vec![2], vec![3]]);
@@ -212,6 +213,7 @@ mod tests {
             n: 50,
             adopters: vec![(1, 1), (2, 2)],
             candidates: vec![vec![5, 6], vec![5, 7]],
+            acceptance: None,
         };
         let idx = index(&[vec![5], vec![5], vec![6], vec![7]], &[]);
         let g = mg_greedy(&p, &idx);
@@ -237,6 +239,7 @@ mod tests {
                     .iter()
                     .map(|a| (0..6).filter(|&f| a.1[f as usize]).collect())
                     .collect(),
+                acceptance: None,
             };
             (problem, index(&to_sets(&r1), &to_sets(&r2)))
         })

@@ -11,6 +11,7 @@
 
 pub mod baselines;
 pub mod certificate;
+pub mod expected;
 pub mod greedy;
 pub mod index;
 pub mod live;
@@ -41,6 +42,9 @@ pub struct Problem {
     /// C_a for each adopter, in the order of `adopters`: its non-adopter out-neighbours, sorted
     /// ascending and deduplicated.
     pub candidates: Vec<Vec<Node>>,
+    /// w(a, c) in (0, 1], aligned with `candidates`: the probability that c accepts a's
+    /// invitation. `None` when every w is 1, the paper's setting, where RR-Greedy selects.
+    pub acceptance: Option<Vec<Vec<f64>>>,
 }
 
 /// The accuracy asked of the selection.
@@ -84,11 +88,14 @@ pub struct Outcome {
     pub certified: bool,
     /// The level range and the constants behind it.
     pub plan: Plan,
+    /// The expected coverages, when some acceptance is below 1 ([`expected`]).
+    pub expected: Option<expected::Expected>,
 }
 
 /// Selects at the lowest level, from `plan.level_min` up to `plan.level_max`, whose selection is
 /// certified (or at `level_max`). `plan` is [`plan()`] of `problem` and `params`, computed once
-/// by the caller, which may need its levels before asking.
+/// by the caller, which may need its levels before asking. With acceptances below 1 the greedy
+/// is [`expected::expected_greedy`], on expected coverages; else RR-Greedy.
 ///
 /// With χ = 0 (no adopter can invite anyone) there is nothing to select: the outcome is empty,
 /// trivially certified, and the source is not asked.
@@ -98,8 +105,16 @@ pub fn select(
     params: &Params,
     source: &mut impl RrSource,
 ) -> Outcome {
+    if problem.acceptance.is_some() {
+        return select_with(problem, plan, params, |level| {
+            let index = source.index_at(problem, level);
+            let (g, e) = expected::expected_greedy(problem, &index);
+            (g, Some(e), index.theta)
+        });
+    }
     select_with(problem, plan, params, |level| {
-        source.greedy_at(problem, level)
+        let (g, theta) = source.greedy_at(problem, level);
+        (g, None, theta)
     })
 }
 
@@ -114,16 +129,17 @@ pub fn select_by(
 ) -> Outcome {
     select_with(problem, plan, params, |level| {
         let index = source.index_at(problem, level);
-        (greedy(problem, &index), index.theta)
+        (greedy(problem, &index), None, index.theta)
     })
 }
 
-/// The level loop of [`select`] around `greedy_at(level)`.
+/// The level loop of [`select`] around `greedy_at(level)`: the selection, its expected
+/// coverages when some acceptance is below 1, and θ.
 fn select_with(
     problem: &Problem,
     plan: Plan,
     params: &Params,
-    mut greedy_at: impl FnMut(i32) -> (Greedy, [usize; 2]),
+    mut greedy_at: impl FnMut(i32) -> (Greedy, Option<expected::Expected>, [usize; 2]),
 ) -> Outcome {
     if plan.chi == 0 {
         return Outcome {
@@ -138,12 +154,14 @@ fn select_with(
             },
             certified: true,
             plan,
+            expected: None,
         };
     }
     let mut level = plan.level_min;
     loop {
-        let (greedy, theta) = greedy_at(level);
-        let bounds = bounds(problem.n, theta, greedy.cov2, greedy.upper_cov, plan.l);
+        let (greedy, expected, theta) = greedy_at(level);
+        let cov2 = expected.as_ref().map_or(greedy.cov2 as f64, |e| e.cov2);
+        let bounds = bounds(problem.n, theta, cov2, greedy.upper_cov, plan.l);
         let certified = certifies(bounds.ratio, params.epsilon);
         if certified || level >= plan.level_max {
             return Outcome {
@@ -152,6 +170,7 @@ fn select_with(
                 bounds,
                 certified,
                 plan,
+                expected,
             };
         }
         level += 1;
@@ -198,6 +217,7 @@ mod tests {
             n: 1000,
             adopters: vec![(1, 1)],
             candidates: vec![vec![2, 3]],
+            acceptance: None,
         }
     }
 
@@ -232,7 +252,7 @@ mod tests {
         };
         let index = again.index_at(&problem(), below);
         let g = rr_greedy(&problem(), &index);
-        let b = bounds(1000, index.theta, g.cov2, g.upper_cov, out.plan.l);
+        let b = bounds(1000, index.theta, g.cov2 as f64, g.upper_cov, out.plan.l);
         assert!(b.ratio < 0.4, "level {below} was certified already: {b:?}");
     }
 
@@ -262,6 +282,7 @@ mod tests {
             n: 10,
             adopters: vec![(1, 3), (4, 0)],
             candidates: vec![vec![], vec![5]],
+            acceptance: None,
         };
         let out = select(&p, plan(&p, &PARAMS), &PARAMS, &mut src);
         assert!(out.certified);

@@ -142,6 +142,7 @@ mod tests {
             n: 100,
             adopters: vec![(1, 2)],
             candidates: vec![vec![2, 3, 4, 5]],
+            acceptance: None,
         };
         let plan = plan(&p, &params(None));
         assert_eq!(plan.chi, 2);
@@ -159,6 +160,7 @@ mod tests {
             n: 1000,
             adopters: vec![(1, 2), (2, 2), (3, 5)],
             candidates: vec![vec![10, 11, 12], vec![10, 11], vec![]],
+            acceptance: None,
         };
         let plan = plan(&p, &params(Some(0.01)));
         assert_eq!(plan.chi, 2);
@@ -175,6 +177,7 @@ mod tests {
             n: 10,
             adopters: vec![(1, 0), (2, 3)],
             candidates: vec![vec![5], vec![]],
+            acceptance: None,
         };
         let plan = plan(&p, &params(None));
         assert_eq!(plan.chi, 0);
@@ -189,6 +192,7 @@ mod tests {
             n: 100,
             adopters: vec![(1, 2)],
             candidates: vec![vec![2, 3, 4, 5]],
+            acceptance: None,
         };
         let mut with = params(None);
         with.min_rate = 3.0;

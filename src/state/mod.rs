@@ -122,6 +122,9 @@ pub struct State {
     /// The arcs, with the out-lists the adopters' candidates come from.
     arcs: Arcs,
     adopters: BTreeMap<Node, u32>,
+    /// w(a, f) of the pairs whose acceptance is below 1 (`w` events): a pair not listed accepts
+    /// surely. Kept whether or not f is a's candidate, so that it applies once f becomes one.
+    acceptance: BTreeMap<(Node, Node), f64>,
     /// By dense id: incident arcs (in and out) plus one for an adopter; a node exists while this
     /// is positive.
     refs: Vec<u32>,
@@ -174,6 +177,7 @@ impl State {
             default_k,
             arcs: Arcs::default(),
             adopters: BTreeMap::new(),
+            acceptance: BTreeMap::new(),
             refs: Vec::new(),
             live: 0,
             counters: Counters::default(),
@@ -191,7 +195,8 @@ impl State {
                 _,
                 EventKind::Friendship(u, v)
                 | EventKind::Arc(u, v, _)
-                | EventKind::Interaction(u, v, _),
+                | EventKind::Interaction(u, v, _)
+                | EventKind::Acceptance(u, v, _),
             ) if u == v => {
                 self.counters.self_loops += 1;
                 return false;
@@ -267,6 +272,27 @@ impl State {
                         self.reference_node(a, 1);
                         true
                     }
+                }
+            }
+            (op, EventKind::Acceptance(a, f, w)) => {
+                let w = if op == Op::Add { w } else { 1.0 };
+                let old = self.acceptance.get(&(a, f)).copied();
+                if old.unwrap_or(1.0) == w {
+                    false
+                } else {
+                    if w < 1.0 {
+                        self.acceptance.insert((a, f), w);
+                    } else {
+                        self.acceptance.remove(&(a, f));
+                    }
+                    // Only a candidate pair's weight is part of the problem: a's row.
+                    if self.adopters.contains_key(&a)
+                        && !self.adopters.contains_key(&f)
+                        && self.arcs.get(a, f).exists()
+                    {
+                        self.problem_changes.rows.insert(a);
+                    }
+                    true
                 }
             }
             (Op::Remove, EventKind::Adopter(a, _)) => match self.adopters.remove(&a) {
@@ -390,6 +416,23 @@ impl State {
         )
     }
 
+    /// Whether the selection problem may have changed since [`State::take_problem_changes`] was
+    /// last called, without taking the changes: an acceptance change leaves the dataflow's
+    /// inputs as they were, yet asks for a new selection.
+    pub fn problem_pending(&self) -> bool {
+        !self.problem_changes.is_empty()
+    }
+
+    /// The probability that `f` accepts `a`'s invitation: 1 unless a `w` event said otherwise.
+    pub fn acceptance(&self, a: Node, f: Node) -> f64 {
+        self.acceptance.get(&(a, f)).copied().unwrap_or(1.0)
+    }
+
+    /// The pairs whose acceptance is below 1, with it, by (adopter, friend).
+    pub fn acceptances(&self) -> impl Iterator<Item = (Node, Node, f64)> + '_ {
+        self.acceptance.iter().map(|(&(a, f), &w)| (a, f, w))
+    }
+
     /// Takes the input changes accumulated since the last call.
     pub fn take_delta(&mut self) -> Delta {
         std::mem::take(&mut self.delta)
@@ -484,6 +527,10 @@ struct StateRecord {
     arcs: Vec<(Node, Node, bool, bool, Option<f64>, u64)>,
     /// Ascending by adopter.
     adopters: Vec<(Node, u32)>,
+    /// `(a, f, w)` with w < 1, ascending by pair; absent from states without any, so that
+    /// their bytes are those of a state before acceptances existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    acceptance: Vec<(Node, Node, f64)>,
     counters: Counters,
 }
 
@@ -501,6 +548,7 @@ impl Serialize for State {
             default_k: self.default_k,
             arcs,
             adopters: self.adopters.iter().map(|(&a, &k)| (a, k)).collect(),
+            acceptance: self.acceptances().collect(),
             counters: self.counters,
         }
         .serialize(serializer)
@@ -544,6 +592,16 @@ impl TryFrom<StateRecord> for State {
             }
             state.delta.adopters.push(((a, k), 1));
             state.reference_node(a, 1);
+        }
+        for (a, f, w) in r.acceptance {
+            if a == f || !(w > 0.0 && w < 1.0) {
+                return Err(format!(
+                    "acceptance {a} -> {f}: a self-loop, or {w} outside (0, 1)"
+                ));
+            }
+            if state.acceptance.insert((a, f), w).is_some() {
+                return Err(format!("acceptance {a} -> {f} is listed twice"));
+            }
         }
         state.counters = r.counters;
         Ok(state)
@@ -636,12 +694,57 @@ mod tests {
         step(&mut s, Op::Add, Adopter(1, Some(3)), true, applied);
         step(&mut s, Op::Remove, Adopter(1, None), true, applied);
         step(&mut s, Op::Remove, Adopter(1, None), false, absent);
-        for kind in [Friendship(5, 5), Arc(5, 5, None), Interaction(5, 5, 1)] {
+        // Acceptance: set semantics on the weight, 1 being the default.
+        step(&mut s, Op::Add, Acceptance(1, 2, 1.0), false, noop);
+        step(&mut s, Op::Remove, Acceptance(1, 2, 1.0), false, absent);
+        step(&mut s, Op::Add, Acceptance(1, 2, 0.5), true, applied);
+        step(&mut s, Op::Add, Acceptance(1, 2, 0.5), false, noop);
+        step(&mut s, Op::Add, Acceptance(1, 2, 0.25), true, applied);
+        step(&mut s, Op::Remove, Acceptance(1, 2, 1.0), true, applied);
+        step(&mut s, Op::Add, Acceptance(1, 2, 0.5), true, applied);
+        step(&mut s, Op::Add, Acceptance(1, 2, 1.0), true, applied);
+        assert_eq!(s.acceptance(1, 2), 1.0);
+        assert_eq!(s.acceptances().count(), 0);
+        for kind in [
+            Friendship(5, 5),
+            Arc(5, 5, None),
+            Interaction(5, 5, 1),
+            Acceptance(5, 5, 0.5),
+        ] {
             step(&mut s, Op::Add, kind, false, looped);
             step(&mut s, Op::Remove, kind, false, looped);
         }
         step(&mut s, Op::Remove, Friendship(2, 1), true, applied);
         assert_eq!(s.node_count(), 0);
+    }
+
+    /// An acceptance is kept for any pair, and changes the problem only when its pair is a
+    /// candidate pair (or becomes one, through the arc or the adopter).
+    #[test]
+    fn acceptance_changes_the_problem_of_candidate_pairs_only() {
+        let mut s = State::new(Model::Wc, 2);
+        s.apply(&ev(Op::Add, EventKind::Acceptance(1, 2, 0.5)));
+        s.apply(&ev(Op::Add, EventKind::Friendship(1, 2)));
+        s.take_problem_changes();
+        s.take_delta();
+        // 1 is no adopter yet: the weight waits.
+        assert!(s.apply(&ev(Op::Add, EventKind::Acceptance(1, 2, 0.25))));
+        assert!(!s.problem_pending());
+        s.apply(&ev(Op::Add, EventKind::Adopter(1, None)));
+        assert!(!s.take_problem_changes().is_empty());
+        assert_eq!(s.acceptance(1, 2), 0.25);
+        assert!(s.apply(&ev(Op::Add, EventKind::Acceptance(1, 2, 0.75))));
+        assert!(s.problem_pending());
+        assert!(!s.take_problem_changes().is_empty());
+        // Not a candidate pair (no arc 1 -> 3): kept, no new problem; nothing for the dataflow.
+        s.take_delta();
+        assert!(s.apply(&ev(Op::Add, EventKind::Acceptance(1, 3, 0.75))));
+        assert!(s.take_problem_changes().is_empty());
+        assert!(s.take_delta().is_empty());
+        assert_eq!(
+            s.acceptances().collect::<Vec<_>>(),
+            vec![(1, 2, 0.75), (1, 3, 0.75)]
+        );
     }
 
     #[test]
@@ -754,6 +857,8 @@ mod serde_tests {
             EventKind::Adopter(1, None),
             EventKind::Adopter(9, Some(5)),
             EventKind::Friendship(4, 4),
+            EventKind::Acceptance(1, 2, 0.1 + 0.2),
+            EventKind::Acceptance(7, 8, 0.5),
         ] {
             s.apply(&add(kind));
         }
@@ -768,8 +873,17 @@ mod serde_tests {
         assert_eq!(loaded.arcs, built.arcs);
         assert_eq!(loaded.adopters, built.adopters);
         assert_eq!(loaded.nodes, built.nodes);
-        // The probability survives exactly.
+        // The probability and the acceptances survive exactly.
         assert!(json.contains("0.30000000000000004"));
+        assert_eq!(back.acceptance(1, 2), 0.1 + 0.2);
+        assert_eq!(back.acceptance(7, 8), 0.5);
+        // A state without acceptances stores no field for them.
+        let plain = State::new(Model::Wc, 1);
+        assert!(
+            !serde_json::to_string(&plain)
+                .unwrap()
+                .contains("acceptance")
+        );
     }
 
     #[test]
@@ -785,6 +899,18 @@ mod serde_tests {
                 "[[1,2,true,false,null,0],[1,2,true,false,null,0]]",
             ),
             good.replace(r#""adopters":[]"#, r#""adopters":[[1,2],[1,3]]"#),
+            good.replace(
+                r#""adopters":[]"#,
+                r#""adopters":[],"acceptance":[[1,2,1.0]]"#,
+            ),
+            good.replace(
+                r#""adopters":[]"#,
+                r#""adopters":[],"acceptance":[[1,1,0.5]]"#,
+            ),
+            good.replace(
+                r#""adopters":[]"#,
+                r#""adopters":[],"acceptance":[[1,2,0.5],[1,2,0.5]]"#,
+            ),
         ] {
             assert!(serde_json::from_str::<State>(&bad).is_err(), "{bad}");
         }

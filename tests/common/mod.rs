@@ -144,3 +144,55 @@ pub fn loaded(n: u64) -> impl Strategy<Value = Loaded> {
         }
     })
 }
+
+/// An acceptance weight: mostly below 1, sometimes 1 (the default, so `+ w` of 1 is a removal).
+fn weight() -> impl Strategy<Value = f64> {
+    prop::sample::select(vec![0.2, 0.5, 0.9, 1.0])
+}
+
+/// [`loaded`] with acceptances: `+ w` for random friends of every initial adopter in epoch 0,
+/// and `+ w` / `- w` events mixed into the stream, for adopters and for other nodes alike (an
+/// acceptance may wait for its pair to become a candidate one).
+pub fn loaded_accepting(n: u64) -> impl Strategy<Value = Loaded> {
+    let initial = prop::collection::vec((node(n), weight()), 0..n as usize);
+    let extra = prop::collection::vec(
+        (
+            0..40usize,
+            prop::bool::weighted(0.7),
+            node(n),
+            node(n),
+            weight(),
+        ),
+        0..15,
+    );
+    (loaded(n), initial, extra).prop_map(|(mut l, initial, extra)| {
+        let adopters: Vec<u64> = l
+            .initial
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Adopter(a, _) => Some(a),
+                _ => None,
+            })
+            .collect();
+        let accept = |op, a, f, w| Event {
+            time: None,
+            op,
+            kind: EventKind::Acceptance(a, f, if op == Op::Add { w } else { 1.0 }),
+        };
+        for (i, (f, w)) in initial.into_iter().enumerate() {
+            let a = adopters[i % adopters.len()];
+            l.initial.push(accept(Op::Add, a, f, w));
+        }
+        for (at, add, a, f, w) in extra {
+            // Half of them about an initial adopter, so that many name candidate pairs.
+            let a = if a % 2 == 0 {
+                adopters[a as usize % adopters.len()]
+            } else {
+                a
+            };
+            let op = if add { Op::Add } else { Op::Remove };
+            l.events.insert(at.min(l.events.len()), accept(op, a, f, w));
+        }
+        l
+    })
+}

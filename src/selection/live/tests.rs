@@ -66,6 +66,7 @@ proptest! {
             n: 100,
             adopters: vec![(20, 2), (21, 1), (22, 3)],
             candidates: vec![row(0b0000111), row(0b0011100), row(0b1110001)],
+            acceptance: None,
         };
         live.sync(&problem, &mut members, Rows::All);
         for (i, st) in steps.iter().enumerate() {

@@ -56,10 +56,10 @@ impl SampleIndex {
             .map(|&v| (v, self.graph.shared_threshold(v)))
             .collect();
         // Under `weighted` every live in-arc of a touched head may move: all of them, before.
-        let full: Vec<(Dense, FxHashMap<Dense, u64>)> = heads
+        let full: Vec<(Dense, Vec<(Dense, u64)>)> = heads
             .iter()
             .filter(|h| h.1.is_none())
-            .map(|&(v, _)| (v, self.graph.live_in_arcs(v).collect()))
+            .map(|&(v, _)| (v, self.sorted_live_in_arcs(v)))
             .collect();
         let single_before: Vec<Option<u64>> = singles
             .iter()
@@ -76,17 +76,8 @@ impl SampleIndex {
         let flips = self.candidate_flips(maybe, was);
         let mut moves = Vec::new();
         for (v, old) in full {
-            let new: FxHashMap<Dense, u64> = self.graph.live_in_arcs(v).collect();
-            let moved: Vec<Moved> = old
-                .iter()
-                .map(|(&u, &t)| (u, Some(t), new.get(&u).copied()))
-                .chain(
-                    new.iter()
-                        .filter(|(u, _)| !old.contains_key(*u))
-                        .map(|(&u, &t)| (u, None, Some(t))),
-                )
-                .filter(|&(_, a, b)| a != b)
-                .collect();
+            let new = self.sorted_live_in_arcs(v);
+            let moved = moved_between(&old, &new);
             if !moved.is_empty() {
                 moves.push(HeadMove {
                     v,
@@ -215,5 +206,63 @@ impl SampleIndex {
                 }
             }
         }
+    }
+
+    /// The live in-arcs of `v` with their thresholds, by tail: two of these, before and after a
+    /// time's changes, merge into the arcs that moved without a hash map per head.
+    fn sorted_live_in_arcs(&self, v: Dense) -> Vec<(Dense, u64)> {
+        let mut arcs: Vec<(Dense, u64)> = self.graph.live_in_arcs(v).collect();
+        arcs.sort_unstable_by_key(|a| a.0);
+        arcs
+    }
+}
+
+/// The arcs whose threshold differs between `old` and `new` (each sorted by tail, one entry per
+/// tail), as (tail, before, after), `None` where the arc passed nothing.
+fn moved_between(old: &[(Dense, u64)], new: &[(Dense, u64)]) -> Vec<Moved> {
+    let (mut i, mut j) = (0, 0);
+    let mut moved = Vec::new();
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(&(a, ta)), Some(&(b, tb))) if a == b => {
+                if ta != tb {
+                    moved.push((a, Some(ta), Some(tb)));
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(&(a, ta)), next) if next.is_none_or(|&(b, _)| a < b) => {
+                moved.push((a, Some(ta), None));
+                i += 1;
+            }
+            (_, Some(&(b, tb))) => {
+                moved.push((b, None, Some(tb)));
+                j += 1;
+            }
+            (_, None) => unreachable!("an old arc with no new one is taken by the arm above"),
+        }
+    }
+    moved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::moved_between;
+
+    #[test]
+    fn moved_between_merges_by_tail() {
+        let old = [(1, 10), (3, 30), (5, 50)];
+        let new = [(2, 20), (3, 31), (5, 50), (7, 70)];
+        assert_eq!(
+            moved_between(&old, &new),
+            vec![
+                (1, Some(10), None),
+                (2, None, Some(20)),
+                (3, Some(30), Some(31)),
+                (7, None, Some(70)),
+            ]
+        );
+        assert!(moved_between(&new, &new).is_empty());
+        assert_eq!(moved_between(&[], &[(4, 1)]), vec![(4, None, Some(1))]);
     }
 }

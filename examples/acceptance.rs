@@ -106,6 +106,7 @@ fn row(data: &Path, file: &str, undirected: bool, write: Option<&Path>) -> anyho
         }
     }
     if let Some(dir) = write {
+        std::fs::create_dir_all(dir)?;
         let stem = file.split('.').next().unwrap_or(file);
         let ids: Vec<String> = adopters.iter().map(|a| a.to_string()).collect();
         std::fs::write(dir.join(format!("{stem}.ap")), ids.join(" ") + "\n")?;

@@ -18,6 +18,7 @@ use differential_dataflow::consolidation::consolidate;
 
 use super::{Engine, Solution, problem};
 use crate::model::{Model, Node, Sample, level_rate, lowest_level, samples_of};
+use crate::selection::expected::Expected;
 use crate::selection::{
     Greedy, LiveGreedy, Members, Params, Plan, Problem, Rows, RrIndex, RrSource, plan, select,
 };
@@ -228,25 +229,43 @@ impl DataflowEngine<'_> {
         params: &Params,
         changes: ProblemChanges,
     ) -> (Problem, Plan, bool) {
-        // Rows with acceptances below 1 carry weights too: those problems are built whole.
-        let patchable =
-            !changes.all && (changes.rows.is_empty() || state.acceptances().next().is_none());
-        let known = self.last_problem.take().filter(|_| patchable);
+        let known = self.last_problem.take().filter(|_| !changes.all);
         let Some((mut problem, last_plan)) = known else {
-            let problem = problem(state);
-            let plan = plan(&problem, params);
-            self.greedy.sync(&problem, &mut self.members, Rows::All);
-            return (problem, plan, false);
+            return self.new_problem(state, params);
+        };
+        // Under acceptance a row carries its weights, which may change alone.
+        let accepting = state.acceptances().next().is_some();
+        let weights = |a: Node, row: &[Node]| -> Vec<f64> {
+            row.iter().map(|&f| state.acceptance(a, f)).collect()
         };
         let mut changed = Vec::new();
         for a in changes.rows {
             if let Ok(i) = problem.adopters.binary_search_by_key(&a, |&(a, _)| a) {
                 let row = state.candidates(a);
-                if row != problem.candidates[i] {
+                let moved = match &mut problem.acceptance {
+                    Some(w) => {
+                        let old = std::mem::replace(&mut w[i], weights(a, &row));
+                        old != w[i]
+                    }
+                    // Weights below 1 arrived where there were none: the problem changes kind.
+                    None if accepting && weights(a, &row).iter().any(|&w| w < 1.0) => {
+                        return self.new_problem(state, params);
+                    }
+                    None => false,
+                };
+                if moved || row != problem.candidates[i] {
                     problem.candidates[i] = row;
                     changed.push(i);
                 }
             }
+        }
+        // The last weight below 1 went: the problem is the paper's again (as a new one builds it).
+        if problem
+            .acceptance
+            .as_ref()
+            .is_some_and(|w| !w.iter().flatten().any(|&w| w < 1.0))
+        {
+            problem.acceptance = None;
         }
         let n = state.node_count();
         if changed.is_empty() && problem.n == n {
@@ -256,6 +275,14 @@ impl DataflowEngine<'_> {
         self.greedy
             .sync(&problem, &mut self.members, Rows::Some(&changed));
         let plan = plan(&problem, params);
+        (problem, plan, false)
+    }
+
+    /// A problem built from the state, the greedy's rows with it.
+    fn new_problem(&mut self, state: &State, params: &Params) -> (Problem, Plan, bool) {
+        let problem = problem(state);
+        let plan = plan(&problem, params);
+        self.greedy.sync(&problem, &mut self.members, Rows::All);
         (problem, plan, false)
     }
 }
@@ -284,6 +311,12 @@ impl RrSource for DataflowEngine<'_> {
         self.reach(level);
         let greedy = self.greedy.run(problem, &self.members, level);
         (greedy, self.theta_at(level))
+    }
+
+    fn expected_at(&mut self, problem: &Problem, level: i32) -> (Greedy, Expected, [usize; 2]) {
+        self.reach(level);
+        let (greedy, expected) = self.greedy.run_expected(problem, &self.members, level);
+        (greedy, expected, self.theta_at(level))
     }
 }
 

@@ -30,12 +30,12 @@ use super::{Outcome, Problem, RrIndex};
 use crate::model::Node;
 
 /// The fixed-point 1 of q_s and w.
-const ONE: u64 = 1 << 40;
+pub(super) const ONE: u64 = 1 << 40;
 /// Units of a product w·G (2^−80) per sample.
-const PRODUCT: f64 = (1u128 << 80) as f64;
+pub(super) const PRODUCT: f64 = (1u128 << 80) as f64;
 
 /// w in fixed point: (0, 1] maps to [1, 2^40], so a positive weight stays positive.
-fn fixed(w: f64) -> u64 {
+pub(super) fn fixed(w: f64) -> u64 {
     ((w * ONE as f64).round() as u64).clamp(1, ONE)
 }
 

@@ -17,6 +17,7 @@
 use super::Problem;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::collections::binary_heap::PeekMut;
 
 use super::greedy::{Greedy, Pick};
 use super::members::Members;
@@ -52,6 +53,17 @@ pub struct LiveGreedy {
     picked: Vec<u32>,
     /// Per adopter: its row's lazy heap of (gain when pushed, position).
     heaps: Vec<BinaryHeap<(u64, Reverse<u32>)>>,
+    /// Under acceptance ([`LiveGreedy::run_expected`]): by sid, q_s in fixed point; by mid, G_c,
+    /// the adopter it is assigned to and X(S)'s share; the picks' weights; a scratch of gains;
+    /// per adopter, its row's weights.
+    q: Vec<u64>,
+    g: Vec<u128>,
+    owner: Vec<u32>,
+    other: Vec<u128>,
+    weights: Vec<u64>,
+    wide: Vec<u128>,
+    /// Per adopter: its row's weights in fixed point, for the current run.
+    row_weights: Vec<Vec<u64>>,
 }
 
 impl LiveGreedy {
@@ -131,14 +143,7 @@ impl LiveGreedy {
         }
         heaps.resize_with(rows.len(), BinaryHeap::new);
         for (heap, row) in heaps.iter_mut().zip(rows.iter()) {
-            let mut entries = std::mem::take(heap).into_vec();
-            entries.clear();
-            entries.extend(
-                row.iter()
-                    .enumerate()
-                    .map(|(pos, &c)| (gain[c as usize], Reverse(pos as u32))),
-            );
-            *heap = BinaryHeap::from(entries);
+            refill(heap, row.iter().map(|&c| gain[c as usize]));
         }
 
         let mut cov1 = 0u64;
@@ -152,7 +157,8 @@ impl LiveGreedy {
         while !active.is_empty() {
             let mut picked_any = false;
             active.retain(|&a| {
-                let Some(c) = best(&mut heaps[a], &rows[a], gain, assigned, stamp) else {
+                let now = |_: usize, c: u32| gain[c as usize];
+                let Some((_, c)) = best(&mut heaps[a], &rows[a], now, assigned, stamp) else {
                     return false;
                 };
                 picks.push(Pick {
@@ -226,28 +232,38 @@ impl LiveGreedy {
 }
 
 /// The unassigned candidate of `row` with the largest gain, the earliest in the row among equals:
-/// what a scan of the row finds, from its lazy heap.
-fn best(
-    heap: &mut BinaryHeap<(u64, Reverse<u32>)>,
+/// what a scan of the row finds, from its lazy heap, `gain(pos, c)` being the current gain of
+/// the candidate c at `pos` (which only falls during a run). Returns its position and mid.
+fn best<K: Ord + Copy>(
+    heap: &mut BinaryHeap<(K, Reverse<u32>)>,
     row: &[u32],
-    gain: &[u64],
+    gain: impl Fn(usize, u32) -> K,
     assigned: &[u32],
     stamp: u32,
-) -> Option<u32> {
+) -> Option<(usize, u32)> {
     loop {
         let mut top = heap.peek_mut()?;
         let (stored, Reverse(pos)) = *top;
         let c = row[pos as usize];
+        let now = gain(pos as usize, c);
         if assigned[c as usize] == stamp {
-            std::collections::binary_heap::PeekMut::pop(top);
-        } else if stored != gain[c as usize] {
+            PeekMut::pop(top);
+        } else if stored != now {
             // Gains only fall: the current one is lower, and the entry sinks to its place.
-            *top = (gain[c as usize], Reverse(pos));
+            *top = (now, Reverse(pos));
         } else {
-            std::collections::binary_heap::PeekMut::pop(top);
-            return Some(c);
+            PeekMut::pop(top);
+            return Some((pos as usize, c));
         }
     }
+}
+
+/// Refills `heap` with (gain, position) of every entry of a row, keeping its allocation.
+fn refill<K: Ord>(heap: &mut BinaryHeap<(K, Reverse<u32>)>, keys: impl Iterator<Item = K>) {
+    let mut entries = std::mem::take(heap).into_vec();
+    entries.clear();
+    entries.extend(keys.enumerate().map(|(pos, k)| (k, Reverse(pos as u32))));
+    *heap = BinaryHeap::from(entries);
 }
 
 /// Σ_a (sum of the k_a largest gains among C_a). Assigned candidates have gain 0, so they need
@@ -269,5 +285,6 @@ fn top_gains(problem: &Problem, rows: &[Vec<u32>], gain: &[u64], scratch: &mut V
     total
 }
 
+mod expected;
 #[cfg(test)]
 mod tests;

@@ -73,6 +73,17 @@ pub trait RrSource {
         let index = self.index_at(problem, level);
         (rr_greedy(problem, &index), index.theta)
     }
+
+    /// [`RrSource::greedy_at`] for the expected-coverage greedy, under acceptances below 1.
+    fn expected_at(
+        &mut self,
+        problem: &Problem,
+        level: i32,
+    ) -> (Greedy, expected::Expected, [usize; 2]) {
+        let index = self.index_at(problem, level);
+        let (g, e) = expected::expected_greedy(problem, &index);
+        (g, e, index.theta)
+    }
 }
 
 /// The selection of one problem, with its certificate.
@@ -107,9 +118,8 @@ pub fn select(
 ) -> Outcome {
     if problem.acceptance.is_some() {
         return select_with(problem, plan, params, |level| {
-            let index = source.index_at(problem, level);
-            let (g, e) = expected::expected_greedy(problem, &index);
-            (g, Some(e), index.theta)
+            let (g, e, theta) = source.expected_at(problem, level);
+            (g, Some(e), theta)
         });
     }
     select_with(problem, plan, params, |level| {

@@ -1,4 +1,5 @@
-//! The live greedy against RR-Greedy on an index built from scratch: after every step of a random
+//! The live greedies against RR-Greedy and the expected-coverage greedy on an index built from
+//! scratch: after every step of a random
 //! history of membership changes and row changes, on one [`LiveGreedy`] and one [`Members`]
 //! carried through the whole history (stamps, freed and reused ids, patched rows), at a level that
 //! leaves some samples out.
@@ -9,6 +10,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::model::{Node, Sample, lowest_level};
+use crate::selection::expected::expected_greedy;
 use crate::selection::{RrIndex, rr_greedy};
 
 const SEED: u64 = 7;
@@ -99,8 +101,29 @@ proptest! {
             let want = rr_greedy(&problem, &index);
             let got = live.run(&problem, &members, level);
             prop_assert_eq!(got, want, "step {}", i);
+            // Under acceptance: weights drawn from the step, on the same table and buffers.
+            let weighted = Problem {
+                acceptance: Some(
+                    problem
+                        .candidates
+                        .iter()
+                        .enumerate()
+                        .map(|(a, row)| row.iter().map(|&c| weight(i, a, c)).collect())
+                        .collect(),
+                ),
+                ..problem.clone()
+            };
+            let want = expected_greedy(&weighted, &index);
+            let got = live.run_expected(&weighted, &members, level);
+            prop_assert_eq!(got, want, "step {} under acceptance", i);
         }
     }
+}
+
+/// An acceptance in (0, 1] that varies with the step, the adopter and the friend (1 now and then).
+fn weight(step: usize, a: usize, c: Node) -> f64 {
+    let h = (step as u64 * 31 + a as u64 * 7 + c * 13) % 11;
+    if h == 0 { 1.0 } else { h as f64 / 11.0 }
 }
 
 /// Ids go back to the table once nothing holds them, and come back for new nodes and samples.

@@ -1,0 +1,217 @@
+//! The expected-coverage greedy ([`crate::selection::expected`]) on the live table: the same rules,
+//! fixed-point arithmetic and bound, over [`Members`] instead of a fresh [`RrIndex`], with the
+//! buffers of [`LiveGreedy`] (reset by the run's stamp), so that an epoch with acceptances builds
+//! no index either. The oracle keeps `expected_greedy` on its index: the tests hold the two to
+//! each other.
+//!
+//! [`RrIndex`]: crate::selection::RrIndex
+
+use super::{LiveGreedy, Members, Problem};
+use crate::selection::expected::{Expected, ONE, PRODUCT, fixed};
+use crate::selection::greedy::{Greedy, Pick};
+
+impl LiveGreedy {
+    /// The expected-coverage greedy on the samples of R1 at `level`, measured on R2 at `level`,
+    /// with the weights of `problem.acceptance` (all 1 when `None`).
+    pub fn run_expected(
+        &mut self,
+        problem: &Problem,
+        members: &Members,
+        level: i32,
+    ) -> (Greedy, Expected) {
+        self.next_stamp(members);
+        let stamp = self.stamp;
+        let whole = members.all_at(level);
+        let at = |s: u32| whole || members.at(s, level);
+        let (mids, sids) = members.bounds();
+        let LiveGreedy {
+            rows,
+            counted,
+            assigned,
+            covered,
+            taken,
+            active,
+            picked,
+            wide,
+            q,
+            owner,
+            weights,
+            g,
+            other,
+            row_weights,
+            ..
+        } = self;
+        if q.len() < sids {
+            q.resize(sids, 0);
+        }
+        for v in [&mut *g, &mut *other] {
+            if v.len() < mids {
+                v.resize(mids, 0);
+            }
+        }
+        if owner.len() < mids {
+            owner.resize(mids, 0);
+        }
+        // Per adopter, its row's fixed-point weights, converted once per run.
+        row_weights.resize_with(rows.len(), Vec::new);
+        for (a, (fixed_row, row)) in row_weights.iter_mut().zip(rows.iter()).enumerate() {
+            fixed_row.clear();
+            match &problem.acceptance {
+                Some(w) => fixed_row.extend(w[a].iter().map(|&w| fixed(w))),
+                None => fixed_row.resize(row.len(), ONE),
+            }
+        }
+        let row_weights = &*row_weights;
+        let w = |a: usize, i: usize| row_weights[a][i];
+        // G_c = Σ_{s ∋ c} q_s, every q_s = 1 at the start.
+        for &mid in rows.iter().flatten() {
+            if counted[mid as usize] != stamp {
+                counted[mid as usize] = stamp;
+                let r1 = members.samples_of(mid, 0);
+                let n = if whole {
+                    r1.len()
+                } else {
+                    r1.iter().filter(|&&s| members.at(s, level)).count()
+                };
+                g[mid as usize] = n as u128 * ONE as u128;
+            }
+        }
+        let owned = |c: u32, assigned: &[u32], owner: &[u32]| {
+            (assigned[c as usize] == stamp).then(|| owner[c as usize] as usize)
+        };
+
+        let mut cov1: u128 = 0;
+        let mut picks = Vec::new();
+        let mut gains = Vec::new();
+        picked.clear();
+        weights.clear();
+        taken.clear();
+        taken.resize(rows.len(), 0);
+        let top = |g: &[u128], assigned: &[u32], owner: &[u32], wide: &mut Vec<u128>| {
+            let mut total: u128 = 0;
+            for (a, row) in rows.iter().enumerate() {
+                let k = (problem.adopters[a].1 as usize).min(row.len());
+                if k == 0 {
+                    continue;
+                }
+                wide.clear();
+                wide.extend(row.iter().enumerate().map(|(i, &c)| {
+                    if owned(c, assigned, owner) == Some(a) {
+                        0
+                    } else {
+                        w(a, i) as u128 * g[c as usize]
+                    }
+                }));
+                if k < wide.len() {
+                    wide.select_nth_unstable_by(k - 1, |x, y| y.cmp(x));
+                }
+                total = total.saturating_add(wide[..k].iter().sum::<u128>());
+            }
+            total
+        };
+        let mut upper = top(g, assigned, owner, wide);
+        active.clear();
+        active.extend((0..rows.len()).filter(|&a| problem.adopters[a].1 > 0));
+        while !active.is_empty() {
+            let mut picked_any = false;
+            active.retain(|&a| {
+                // Rows are in node order: strict `>` keeps the smallest node among equal gains.
+                // (A scan, not RR-Greedy's lazy heap: under acceptance a pick lowers the gains
+                // of most of a row, and re-keying them cost more than the scan, measured.)
+                let mut best: Option<(u32, u64, u128)> = None;
+                for (i, &c) in rows[a].iter().enumerate() {
+                    if assigned[c as usize] == stamp {
+                        continue;
+                    }
+                    let wc = w(a, i);
+                    let gain = wc as u128 * g[c as usize];
+                    if best.is_none_or(|b| gain > b.2) {
+                        best = Some((c, wc, gain));
+                    }
+                }
+                let Some((c, wc, gain)) = best else {
+                    return false;
+                };
+                picks.push(Pick {
+                    adopter: problem.adopters[a].0,
+                    friend: members.node(c),
+                    gain: (gain as f64 / PRODUCT).round() as u64,
+                });
+                gains.push(gain as f64 / PRODUCT);
+                weights.push(wc);
+                picked.push(c);
+                assigned[c as usize] = stamp;
+                owner[c as usize] = a as u32;
+                picked_any = true;
+                for &s in members.samples_of(c, 0) {
+                    if !at(s) {
+                        continue;
+                    }
+                    if covered[s as usize] != stamp {
+                        covered[s as usize] = stamp;
+                        q[s as usize] = ONE;
+                    }
+                    let d = ((q[s as usize] as u128 * wc as u128) >> 40) as u64;
+                    if d == 0 {
+                        continue;
+                    }
+                    q[s as usize] -= d;
+                    cov1 += d as u128;
+                    for &e in members.members_of(s) {
+                        // Only the problem's candidates' G are read; others may wrap.
+                        g[e as usize] = g[e as usize].wrapping_sub(d as u128);
+                    }
+                }
+                taken[a] += 1;
+                taken[a] < problem.adopters[a].1
+            });
+            if picked_any {
+                let bound = cov1 * ONE as u128 + top(g, assigned, owner, wide);
+                upper = upper.min(bound);
+            }
+        }
+        // X(S): what the other adopters of an assigned friend could still gain from it.
+        for &c in picked.iter() {
+            other[c as usize] = 0;
+        }
+        for (a, row) in rows.iter().enumerate() {
+            for (i, &c) in row.iter().enumerate() {
+                if owned(c, assigned, owner).is_some_and(|b| b != a) {
+                    let x = &mut other[c as usize];
+                    *x = (*x).max(w(a, i) as u128 * g[c as usize]);
+                }
+            }
+        }
+        let other = picked
+            .iter()
+            .fold(0u128, |sum, &c| sum.saturating_add(other[c as usize]));
+        let twice = (2 * cov1 * ONE as u128).saturating_add(other);
+        let upper_cov = upper.min(twice) as f64 / PRODUCT;
+
+        // R2: each sample's factors in pick order; its q starts at 1 the first time a pick hits it.
+        let mut covered2: u128 = 0;
+        for (&c, &wc) in picked.iter().zip(weights.iter()) {
+            for &s in members.samples_of(c, 1) {
+                if !at(s) {
+                    continue;
+                }
+                if covered[s as usize] != stamp {
+                    covered[s as usize] = stamp;
+                    q[s as usize] = ONE;
+                }
+                let d = ((q[s as usize] as u128 * wc as u128) >> 40) as u64;
+                q[s as usize] -= d;
+                covered2 += d as u128;
+            }
+        }
+        let cov2 = covered2 as f64 / ONE as f64;
+        let cov1 = cov1 as f64 / ONE as f64;
+        let greedy = Greedy {
+            picks,
+            cov1: cov1.round() as u64,
+            cov2: cov2.round() as u64,
+            upper_cov,
+        };
+        (greedy, Expected { gains, cov1, cov2 })
+    }
+}

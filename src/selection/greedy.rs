@@ -137,8 +137,13 @@ pub fn rr_greedy(problem: &Problem, index: &RrIndex) -> Greedy {
 }
 
 /// Σ_a (sum of the k_a largest gains among C_a). Assigned candidates have gain 0, so they need
-/// no special case.
-fn top_gains(problem: &Problem, lists: &[Vec<u32>], gain: &[u64], scratch: &mut Vec<u64>) -> u64 {
+/// no special case. Shared with the live greedy, whose rows are lists of the same shape.
+pub(super) fn top_gains(
+    problem: &Problem,
+    lists: &[Vec<u32>],
+    gain: &[u64],
+    scratch: &mut Vec<u64>,
+) -> u64 {
     let mut total = 0;
     for (a, list) in lists.iter().enumerate() {
         let k = (problem.adopters[a].1 as usize).min(list.len());

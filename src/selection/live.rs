@@ -19,7 +19,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::collections::binary_heap::PeekMut;
 
-use super::greedy::{Greedy, Pick};
+use super::greedy::{Greedy, Pick, top_gains};
 use super::members::Members;
 
 /// Which rows of the problem changed since the last [`LiveGreedy::sync`].
@@ -264,25 +264,6 @@ fn refill<K: Ord>(heap: &mut BinaryHeap<(K, Reverse<u32>)>, keys: impl Iterator<
     entries.clear();
     entries.extend(keys.enumerate().map(|(pos, k)| (k, Reverse(pos as u32))));
     *heap = BinaryHeap::from(entries);
-}
-
-/// Σ_a (sum of the k_a largest gains among C_a). Assigned candidates have gain 0, so they need
-/// no special case.
-fn top_gains(problem: &Problem, rows: &[Vec<u32>], gain: &[u64], scratch: &mut Vec<u64>) -> u64 {
-    let mut total = 0;
-    for (a, row) in rows.iter().enumerate() {
-        let k = (problem.adopters[a].1 as usize).min(row.len());
-        if k == 0 {
-            continue;
-        }
-        scratch.clear();
-        scratch.extend(row.iter().map(|&c| gain[c as usize]));
-        if k < scratch.len() {
-            scratch.select_nth_unstable_by(k - 1, |x, y| y.cmp(x));
-        }
-        total += scratch[..k].iter().sum::<u64>();
-    }
-    total
 }
 
 mod expected;

@@ -144,18 +144,14 @@ impl LiveGreedy {
                 owner[c as usize] = a as u32;
                 picked_any = true;
                 for &s in members.samples_of(c, 0) {
-                    if !at(s) {
-                        continue;
-                    }
-                    if covered[s as usize] != stamp {
-                        covered[s as usize] = stamp;
-                        q[s as usize] = ONE;
-                    }
-                    let d = ((q[s as usize] as u128 * wc as u128) >> 40) as u64;
+                    let d = if at(s) {
+                        lower(q, covered, stamp, s, wc)
+                    } else {
+                        0
+                    };
                     if d == 0 {
                         continue;
                     }
-                    q[s as usize] -= d;
                     cov1 += d as u128;
                     for &e in members.members_of(s) {
                         // Only the problem's candidates' G are read; others may wrap.
@@ -192,16 +188,9 @@ impl LiveGreedy {
         let mut covered2: u128 = 0;
         for (&c, &wc) in picked.iter().zip(weights.iter()) {
             for &s in members.samples_of(c, 1) {
-                if !at(s) {
-                    continue;
+                if at(s) {
+                    covered2 += lower(q, covered, stamp, s, wc) as u128;
                 }
-                if covered[s as usize] != stamp {
-                    covered[s as usize] = stamp;
-                    q[s as usize] = ONE;
-                }
-                let d = ((q[s as usize] as u128 * wc as u128) >> 40) as u64;
-                q[s as usize] -= d;
-                covered2 += d as u128;
             }
         }
         let cov2 = covered2 as f64 / ONE as f64;
@@ -214,4 +203,17 @@ impl LiveGreedy {
         };
         (greedy, Expected { gains, cov1, cov2 })
     }
+}
+
+/// Multiplies q_s by 1 − w (in fixed point: lowers it by ⌊q_s·w⌋), q_s starting at 1 the first time
+/// this run (`stamp`) touches s; returns the decrease, which is s's gain in coverage.
+fn lower(q: &mut [u64], touched: &mut [u32], stamp: u32, s: u32, w: u64) -> u64 {
+    let s = s as usize;
+    if touched[s] != stamp {
+        touched[s] = stamp;
+        q[s] = ONE;
+    }
+    let d = ((q[s] as u128 * w as u128) >> 40) as u64;
+    q[s] -= d;
+    d
 }

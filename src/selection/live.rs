@@ -9,16 +9,11 @@
 //! - gains, marks and the rotation's bookkeeping, sized to the table and reset by stamps rather
 //!   than cleared, so a steady-state epoch allocates nothing but its picks.
 //!
-//! A run is then O(Σ_{c ∈ C} |R1(c)| + Σ_a |C_a|·(log |C_a| + rotations)): the candidates'
-//! memberships to cover (their counts are the list lengths when the table holds just the level),
-//! a lazy heap per row in place of a scan of C_a per turn, and a pass over the rows per rotation
-//! for the bound Λ^u; no index to build.
+//! A run is then O(Σ_{c ∈ C} |R1(c)| + Σ_a k_a·|C_a|): the candidates' memberships to cover
+//! (their counts are the list lengths when the table holds just the level), one scan of C_a per
+//! turn, and a pass over the rows per rotation for the bound Λ^u; no index to build.
 
 use super::Problem;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::collections::binary_heap::PeekMut;
-
 use super::greedy::{Greedy, Pick, top_gains};
 use super::members::Members;
 
@@ -51,8 +46,6 @@ pub struct LiveGreedy {
     scratch: Vec<u64>,
     /// The mids of this run's picks, in pick order.
     picked: Vec<u32>,
-    /// Per adopter: its row's lazy heap of (gain when pushed, position).
-    heaps: Vec<BinaryHeap<(u64, Reverse<u32>)>>,
     /// Under acceptance ([`LiveGreedy::run_expected`]): by sid, q_s in fixed point; by mid, G_c,
     /// the adopter it is assigned to and X(S)'s share; the picks' weights; a scratch of gains;
     /// per adopter, its row's weights.
@@ -106,10 +99,6 @@ impl LiveGreedy {
 
     /// RR-Greedy on the samples of R1 at `level`, measured on R2 at `level`, over the rows of the
     /// last [`LiveGreedy::sync`] (which must have been with `problem`).
-    ///
-    /// A turn finds its best candidate in a lazy max-heap of its row keyed by (gain, earliest in
-    /// node order): gains only fall during a run, so an entry whose stored gain is stale is
-    /// re-keyed when it surfaces, and the first current entry on top is the scan's answer.
     pub fn run(&mut self, problem: &Problem, members: &Members, level: i32) -> Greedy {
         self.next_stamp(members);
         let stamp = self.stamp;
@@ -126,7 +115,6 @@ impl LiveGreedy {
             active,
             scratch,
             picked,
-            heaps,
             ..
         } = self;
 
@@ -141,10 +129,6 @@ impl LiveGreedy {
                 };
             }
         }
-        heaps.resize_with(rows.len(), BinaryHeap::new);
-        for (heap, row) in heaps.iter_mut().zip(rows.iter()) {
-            refill(heap, row.iter().map(|&c| gain[c as usize]));
-        }
 
         let mut cov1 = 0u64;
         let mut picks = Vec::new();
@@ -157,10 +141,18 @@ impl LiveGreedy {
         while !active.is_empty() {
             let mut picked_any = false;
             active.retain(|&a| {
-                let now = |_: usize, c: u32| gain[c as usize];
-                let Some((_, c)) = best(&mut heaps[a], &rows[a], now, assigned, stamp) else {
-                    return false;
-                };
+                // Rows are in node order: strict `>` keeps the smallest node among equal gains. (A
+                // lazy max-heap per row was measured slower than this scan: a pick lowers the
+                // gains of much of a row, so its entries are re-keyed about as often as scanned.)
+                let mut best: Option<u32> = None;
+                for &c in &rows[a] {
+                    if assigned[c as usize] != stamp
+                        && best.is_none_or(|b| gain[c as usize] > gain[b as usize])
+                    {
+                        best = Some(c);
+                    }
+                }
+                let Some(c) = best else { return false };
                 picks.push(Pick {
                     adopter: problem.adopters[a].0,
                     friend: members.node(c),
@@ -229,41 +221,6 @@ impl LiveGreedy {
             self.stamp = 1;
         }
     }
-}
-
-/// The unassigned candidate of `row` with the largest gain, the earliest in the row among equals:
-/// what a scan of the row finds, from its lazy heap, `gain(pos, c)` being the current gain of
-/// the candidate c at `pos` (which only falls during a run). Returns its position and mid.
-fn best<K: Ord + Copy>(
-    heap: &mut BinaryHeap<(K, Reverse<u32>)>,
-    row: &[u32],
-    gain: impl Fn(usize, u32) -> K,
-    assigned: &[u32],
-    stamp: u32,
-) -> Option<(usize, u32)> {
-    loop {
-        let mut top = heap.peek_mut()?;
-        let (stored, Reverse(pos)) = *top;
-        let c = row[pos as usize];
-        let now = gain(pos as usize, c);
-        if assigned[c as usize] == stamp {
-            PeekMut::pop(top);
-        } else if stored != now {
-            // Gains only fall: the current one is lower, and the entry sinks to its place.
-            *top = (now, Reverse(pos));
-        } else {
-            PeekMut::pop(top);
-            return Some((pos as usize, c));
-        }
-    }
-}
-
-/// Refills `heap` with (gain, position) of every entry of a row, keeping its allocation.
-fn refill<K: Ord>(heap: &mut BinaryHeap<(K, Reverse<u32>)>, keys: impl Iterator<Item = K>) {
-    let mut entries = std::mem::take(heap).into_vec();
-    entries.clear();
-    entries.extend(keys.enumerate().map(|(pos, k)| (k, Reverse(pos as u32))));
-    *heap = BinaryHeap::from(entries);
 }
 
 mod expected;

@@ -76,15 +76,14 @@ impl LiveGreedy {
         match rows {
             Rows::All => {
                 let mut old = std::mem::take(&mut self.rows);
-                old.resize_with(problem.adopters.len(), Vec::new);
-                for (a, row_a) in old.iter_mut().enumerate().take(problem.adopters.len()) {
-                    row(a, row_a, members);
+                // Rows past the new adopter count are gone: unpin them before they are dropped.
+                let len = problem.adopters.len();
+                for mid in old.drain(len.min(old.len())..).flatten() {
+                    members.unpin(mid);
                 }
-                // Rows of adopters that are gone: unpin them too.
-                for gone in old.drain(problem.adopters.len()..) {
-                    for mid in gone {
-                        members.unpin(mid);
-                    }
+                old.resize_with(len, Vec::new);
+                for (a, row_a) in old.iter_mut().enumerate() {
+                    row(a, row_a, members);
                 }
                 self.rows = old;
             }

@@ -148,3 +148,26 @@ fn ids_are_freed_and_reused() {
     assert_eq!(m.samples_of(m.mid(9).unwrap(), 0).len(), 1);
     assert_eq!(m.members_of(m.samples_of(m.mid(8).unwrap(), 0)[0]).len(), 2);
 }
+
+/// A resync with fewer adopters unpins the rows of the ones that left: their candidates keep no
+/// mid once nothing else holds them (a regression: truncating the rows dropped them pinned).
+#[test]
+fn rows_of_adopters_that_left_are_unpinned() {
+    let mut members = Members::new(SEED);
+    let mut live = LiveGreedy::default();
+    let mut problem = Problem {
+        n: 100,
+        adopters: vec![(20, 1), (21, 1)],
+        candidates: vec![vec![1, 2], vec![2, 3]],
+        acceptance: None,
+    };
+    live.sync(&problem, &mut members, Rows::All);
+    assert!(members.mid(3).is_some());
+    problem.adopters.pop();
+    problem.candidates.pop();
+    live.sync(&problem, &mut members, Rows::All);
+    assert_eq!(members.mid(3), None, "3 was only adopter 21's candidate");
+    assert!(members.mid(1).is_some() && members.mid(2).is_some());
+    live.sync(&problem, &mut members, Rows::Some(&[]));
+    assert_eq!(live.run(&problem, &members, 0).picks.len(), 1);
+}

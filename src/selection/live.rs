@@ -117,24 +117,16 @@ impl LiveGreedy {
             ..
         } = self;
 
-        for &mid in rows.iter().flatten() {
-            if counted[mid as usize] != stamp {
-                counted[mid as usize] = stamp;
-                let r1 = members.samples_of(mid, 0);
-                gain[mid as usize] = if whole {
-                    r1.len() as u64
-                } else {
-                    r1.iter().filter(|&&s| members.at(s, level)).count() as u64
-                };
-            }
-        }
+        for_each_candidate(rows, counted, stamp, |mid| {
+            gain[mid as usize] = r1_count(members, mid, level, whole) as u64;
+        });
 
         let mut cov1 = 0u64;
         let mut picks = Vec::new();
         picked.clear();
         taken.clear();
         taken.resize(rows.len(), 0);
-        let mut upper = (top_gains(problem, rows, gain, scratch)) as f64;
+        let mut upper = top_gains(problem, rows, gain, scratch) as f64;
         active.clear();
         active.extend((0..rows.len()).filter(|&a| problem.adopters[a].1 > 0));
         while !active.is_empty() {
@@ -201,17 +193,10 @@ impl LiveGreedy {
     /// Sizes the arrays to the table and takes a fresh stamp, clearing them when stamps wrap.
     fn next_stamp(&mut self, members: &Members) {
         let (mids, sids) = members.bounds();
-        for v in [&mut self.counted, &mut self.assigned] {
-            if v.len() < mids {
-                v.resize(mids, 0);
-            }
-        }
-        if self.gain.len() < mids {
-            self.gain.resize(mids, 0);
-        }
-        if self.covered.len() < sids {
-            self.covered.resize(sids, 0);
-        }
+        grow(&mut self.counted, mids);
+        grow(&mut self.assigned, mids);
+        grow(&mut self.gain, mids);
+        grow(&mut self.covered, sids);
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
             for v in [&mut self.counted, &mut self.assigned, &mut self.covered] {
@@ -219,6 +204,34 @@ impl LiveGreedy {
             }
             self.stamp = 1;
         }
+    }
+}
+
+/// Calls `f` once per distinct mid of `rows` (a friend of several adopters is in several rows),
+/// marking each in `seen` with this run's `stamp`.
+fn for_each_candidate(rows: &[Vec<u32>], seen: &mut [u32], stamp: u32, mut f: impl FnMut(u32)) {
+    for &mid in rows.iter().flatten() {
+        if seen[mid as usize] != stamp {
+            seen[mid as usize] = stamp;
+            f(mid);
+        }
+    }
+}
+
+/// |R1(mid)| at `level`: its list's length when the table holds only samples of `level` (`whole`).
+fn r1_count(members: &Members, mid: u32, level: i32, whole: bool) -> usize {
+    let r1 = members.samples_of(mid, 0);
+    if whole {
+        r1.len()
+    } else {
+        r1.iter().filter(|&&s| members.at(s, level)).count()
+    }
+}
+
+/// Lengthens `v` with zeros (defaults) to at least `len`; never shortens it.
+fn grow<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
+    if v.len() < len {
+        v.resize(len, T::default());
     }
 }
 

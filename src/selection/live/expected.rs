@@ -6,7 +6,7 @@
 //!
 //! [`RrIndex`]: crate::selection::RrIndex
 
-use super::{LiveGreedy, Members, Problem};
+use super::{LiveGreedy, Members, Problem, for_each_candidate, grow, r1_count};
 use crate::selection::expected::{Expected, ONE, PRODUCT, fixed};
 use crate::selection::greedy::{Greedy, Pick};
 
@@ -41,17 +41,10 @@ impl LiveGreedy {
             row_weights,
             ..
         } = self;
-        if q.len() < sids {
-            q.resize(sids, 0);
-        }
-        for v in [&mut *g, &mut *other] {
-            if v.len() < mids {
-                v.resize(mids, 0);
-            }
-        }
-        if owner.len() < mids {
-            owner.resize(mids, 0);
-        }
+        grow(q, sids);
+        grow(g, mids);
+        grow(other, mids);
+        grow(owner, mids);
         // Per adopter, its row's fixed-point weights, converted once per run.
         row_weights.resize_with(rows.len(), Vec::new);
         for (a, (fixed_row, row)) in row_weights.iter_mut().zip(rows.iter()).enumerate() {
@@ -64,18 +57,9 @@ impl LiveGreedy {
         let row_weights = &*row_weights;
         let w = |a: usize, i: usize| row_weights[a][i];
         // G_c = Σ_{s ∋ c} q_s, every q_s = 1 at the start.
-        for &mid in rows.iter().flatten() {
-            if counted[mid as usize] != stamp {
-                counted[mid as usize] = stamp;
-                let r1 = members.samples_of(mid, 0);
-                let n = if whole {
-                    r1.len()
-                } else {
-                    r1.iter().filter(|&&s| members.at(s, level)).count()
-                };
-                g[mid as usize] = n as u128 * ONE as u128;
-            }
-        }
+        for_each_candidate(rows, counted, stamp, |mid| {
+            g[mid as usize] = r1_count(members, mid, level, whole) as u128 * ONE as u128;
+        });
         let owned = |c: u32, assigned: &[u32], owner: &[u32]| {
             (assigned[c as usize] == stamp).then(|| owner[c as usize] as usize)
         };

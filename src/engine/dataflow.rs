@@ -8,6 +8,7 @@
 //! alone, so the dataflow's state is the same whatever path led to it.
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 
 use differential_dataflow::consolidation::consolidate_updates;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -16,7 +17,7 @@ use timely::worker::Worker;
 use dataflows::{BulkSlot, Inputs, Outputs, Time};
 use differential_dataflow::consolidation::consolidate;
 
-use super::{Engine, Solution, problem};
+use super::{Engine, Solution, acceptance_row, below_one, problem};
 use crate::model::{Model, Node, Sample, level_rate, lowest_level, samples_of};
 use crate::selection::expected::Expected;
 use crate::selection::{
@@ -235,20 +236,17 @@ impl DataflowEngine<'_> {
         };
         // Under acceptance a row carries its weights, which may change alone.
         let accepting = state.acceptances().next().is_some();
-        let weights = |a: Node, row: &[Node]| -> Vec<f64> {
-            row.iter().map(|&f| state.acceptance(a, f)).collect()
-        };
         let mut changed = Vec::new();
         for a in changes.rows {
             if let Ok(i) = problem.adopters.binary_search_by_key(&a, |&(a, _)| a) {
                 let row = state.candidates(a);
                 let moved = match &mut problem.acceptance {
                     Some(w) => {
-                        let old = std::mem::replace(&mut w[i], weights(a, &row));
+                        let old = std::mem::replace(&mut w[i], acceptance_row(state, a, &row));
                         old != w[i]
                     }
                     // Weights below 1 arrived where there were none: the problem changes kind.
-                    None if accepting && weights(a, &row).iter().any(|&w| w < 1.0) => {
+                    None if accepting && below_one(&acceptance_row(state, a, &row)) => {
                         return self.new_problem(state, params);
                     }
                     None => false,
@@ -263,7 +261,7 @@ impl DataflowEngine<'_> {
         if problem
             .acceptance
             .as_ref()
-            .is_some_and(|w| !w.iter().flatten().any(|&w| w < 1.0))
+            .is_some_and(|w| !below_one(w.iter().flatten()))
         {
             problem.acceptance = None;
         }
@@ -293,15 +291,14 @@ impl RrSource for DataflowEngine<'_> {
         // The table's sample ids serve directly, filtered to the level.
         let mut lists: FxHashMap<Node, [Vec<u32>; 2]> = FxHashMap::default();
         for &c in problem.candidates.iter().flatten() {
-            let Some(mid) = self.members.mid(c) else {
+            // A friend of several adopters is listed once.
+            let (Some(mid), Entry::Vacant(entry)) = (self.members.mid(c), lists.entry(c)) else {
                 continue;
             };
-            let entry = lists.entry(c).or_default();
-            for (half, list) in entry.iter_mut().enumerate() {
-                if list.is_empty() {
-                    let held = self.members.samples_of(mid, half);
-                    list.extend(held.iter().filter(|&&s| self.members.at(s, level)));
-                }
+            let halves = entry.insert(Default::default());
+            for (half, list) in halves.iter_mut().enumerate() {
+                let held = self.members.samples_of(mid, half);
+                list.extend(held.iter().filter(|&&s| self.members.at(s, level)));
             }
         }
         RrIndex::from_dense(self.theta_at(level), lists)

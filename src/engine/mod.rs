@@ -39,21 +39,29 @@ pub trait Engine {
 pub fn problem(state: &State) -> Problem {
     let adopters: Vec<(Node, u32)> = state.adopters().iter().map(|(&a, &k)| (a, k)).collect();
     let candidates: Vec<Vec<Node>> = adopters.iter().map(|&(a, _)| state.candidates(a)).collect();
-    // Weights aligned with the candidates, kept only when one is below 1: without them every
-    // path is the paper's.
     let weights: Vec<Vec<f64>> = adopters
         .iter()
         .zip(&candidates)
-        .map(|(&(a, _), c)| c.iter().map(|&f| state.acceptance(a, f)).collect())
+        .map(|(&(a, _), row)| acceptance_row(state, a, row))
         .collect();
-    let below_one =
-        state.acceptances().next().is_some() && weights.iter().flatten().any(|&w| w < 1.0);
+    let below_one = state.acceptances().next().is_some() && below_one(weights.iter().flatten());
     Problem {
         n: state.node_count(),
         adopters,
         candidates,
         acceptance: below_one.then_some(weights),
     }
+}
+
+/// The acceptances of adopter `a`'s candidates `row`, aligned with it.
+pub fn acceptance_row(state: &State, a: Node, row: &[Node]) -> Vec<f64> {
+    row.iter().map(|&f| state.acceptance(a, f)).collect()
+}
+
+/// Whether some weight is below 1: the one rule for when a problem carries its acceptances.
+/// Without one, every path is the paper's (`Problem::acceptance` is `None`).
+pub fn below_one<'a>(weights: impl IntoIterator<Item = &'a f64>) -> bool {
+    weights.into_iter().any(|&w| w < 1.0)
 }
 
 impl<E: Engine + ?Sized> Engine for Box<E> {

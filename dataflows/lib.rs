@@ -14,6 +14,7 @@
 //! the graph and the samples that hash to it (rr_sets.rs says why). `member` and, when asked for,
 //! `coverage` are sent to worker 0, which runs the selection.
 
+pub mod bulk;
 pub mod coverage;
 pub mod model;
 pub mod reverse_graph;
@@ -33,43 +34,10 @@ use timely::dataflow::operators::probe::Handle as ProbeHandle;
 use crate::model::{ArcFact, Model, Node, Sample};
 use rr_sets::Membership;
 
+pub use bulk::{BulkArcs, BulkSlot};
+
 /// Logical time: one tick per round of input changes.
 pub type Time = u64;
-
-/// An arc change as the inputs carry it.
-pub type ArcUpdate = (((Node, Node), ArcFact), isize);
-
-/// The initial arcs of a run whose workers share one process, handed over in bulk: the engine
-/// puts them here with the time they belong to and sends one marker through
-/// [`Inputs::bulk`]; every worker's RR-set operator reads them from here, so that tens of millions
-/// of arcs take no trip through the input, the exchange channels and the operator's buffers (one
-/// copy per process instead of a few per worker). A cluster's other processes could not read it,
-/// so a cluster sends every arc as a record.
-#[derive(Clone, Default)]
-pub struct BulkSlot(std::sync::Arc<std::sync::Mutex<Option<BulkArcs>>>);
-
-/// The bulk arcs of one time.
-type BulkArcs = (Time, std::sync::Arc<Vec<ArcUpdate>>);
-
-impl BulkSlot {
-    /// Puts `arcs` here for time `t`.
-    pub fn put(&self, t: Time, arcs: Vec<ArcUpdate>) {
-        *self.0.lock().expect("not poisoned") = Some((t, std::sync::Arc::new(arcs)));
-    }
-
-    /// The arcs put here for time `t`, if any.
-    pub fn get(&self, t: Time) -> Option<std::sync::Arc<Vec<ArcUpdate>>> {
-        match &*self.0.lock().expect("not poisoned") {
-            Some((at, arcs)) if *at == t => Some(arcs.clone()),
-            _ => None,
-        }
-    }
-
-    /// Empties the slot (once every worker has read it).
-    pub fn clear(&self) {
-        *self.0.lock().expect("not poisoned") = None;
-    }
-}
 
 /// Updates gathered on worker 0, drained by the engine after each round.
 pub type Gathered<D> = Rc<RefCell<Vec<(D, Time, isize)>>>;

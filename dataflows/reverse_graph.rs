@@ -26,6 +26,7 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::BulkArcs;
 use crate::model::{ArcFact, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
 
 /// A change to the graph as the RR sets see it.
@@ -116,6 +117,17 @@ impl ReverseGraph {
         d
     }
 
+    /// Room for `more` nodes in every per-node table.
+    fn reserve(&mut self, more: usize) {
+        self.ids.reserve(more);
+        self.nodes.reserve_exact(more);
+        self.in_arcs.reserve_exact(more);
+        self.out.reserve_exact(more);
+        self.stats.reserve_exact(more);
+        self.adopter.reserve_exact(more);
+        self.adopter_in.reserve_exact(more);
+    }
+
     /// The heads whose live in-arcs `change` may alter (dense; interned).
     pub fn touched(&mut self, change: &GraphChange, into: &mut Vec<Dense>) {
         match *change {
@@ -146,23 +158,7 @@ impl ReverseGraph {
         match change {
             GraphChange::Arc(u, v, fact) if diff > 0 => {
                 let (u, v) = (self.intern(u), self.intern(v));
-                let weight = match fact {
-                    ArcFact {
-                        weight,
-                        explicit: None,
-                    } if weight < SIDE as u64 => weight as u32,
-                    _ => {
-                        self.side.insert((u, v), fact);
-                        SIDE
-                    }
-                };
-                self.in_arcs[v as usize].push(InArc { tail: u, weight });
-                self.stats[v as usize].add(&fact, 1);
-                // In an out-list, `tail` holds the head.
-                self.out[u as usize].push(InArc { tail: v, weight });
-                if self.adopter[u as usize] {
-                    self.adopter_in[v as usize] += 1;
-                }
+                self.insert(u, v, fact);
             }
             GraphChange::Arc(u, v, fact) => {
                 let (u, v) = (self.intern(u), self.intern(v));
@@ -201,6 +197,57 @@ impl ReverseGraph {
                     }
                 }
             }
+        }
+    }
+
+    /// Adds the arc `u → v` (dense), which is not there.
+    fn insert(&mut self, u: Dense, v: Dense, fact: ArcFact) {
+        let weight = match fact {
+            ArcFact {
+                weight,
+                explicit: None,
+            } if weight < SIDE as u64 => weight as u32,
+            _ => {
+                self.side.insert((u, v), fact);
+                SIDE
+            }
+        };
+        self.in_arcs[v as usize].push(InArc { tail: u, weight });
+        self.stats[v as usize].add(&fact, 1);
+        // In an out-list, `tail` holds the head.
+        self.out[u as usize].push(InArc { tail: v, weight });
+        if self.adopter[u as usize] {
+            self.adopter_in[v as usize] += 1;
+        }
+    }
+
+    /// Adds a set of arcs none of which is there, each list sized once to what it will hold:
+    /// lists grown by pushes would keep a third of their room empty on average, 5 bytes an arc.
+    pub fn load(&mut self, arcs: &BulkArcs) {
+        // Bulk index → dense id, interned on first use, so nodes no arc uses take no slot.
+        let mut dense = vec![Dense::MAX; arcs.nodes.len()];
+        self.reserve(arcs.nodes.len());
+        let mut id = |graph: &mut Self, i: u32| {
+            let d = &mut dense[i as usize];
+            if *d == Dense::MAX {
+                *d = graph.intern(arcs.nodes[i as usize]);
+            }
+            *d
+        };
+        let mut degrees: Vec<[u32; 2]> = Vec::new();
+        for (u, v, _) in arcs.iter() {
+            let (u, v) = (id(self, u), id(self, v));
+            degrees.resize(self.len(), [0, 0]);
+            degrees[v as usize][0] += 1;
+            degrees[u as usize][1] += 1;
+        }
+        for (d, [into, from]) in degrees.into_iter().enumerate() {
+            self.in_arcs[d].reserve_exact(into as usize);
+            self.out[d].reserve_exact(from as usize);
+        }
+        for (u, v, fact) in arcs.iter() {
+            let (u, v) = (id(self, u), id(self, v));
+            self.insert(u, v, fact);
         }
     }
 

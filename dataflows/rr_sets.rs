@@ -110,14 +110,15 @@ pub fn reverse_reachable<'s>(
                     // (a run's first time); otherwise they are changes like any other.
                     if let Some(at) = graph.iter().position(|c| c.0 == GraphChange::Bulk) {
                         graph.swap_remove(at);
-                        let arcs = slot.as_ref().and_then(|s| s.get(t));
+                        let arcs = slot.as_ref().and_then(|s| s.take(t));
                         let arcs = arcs.expect("a bulk marker comes with its arcs");
                         if index.held.is_empty() {
                             index.load(&arcs);
                         } else {
+                            let node = |i: u32| arcs.nodes[i as usize];
                             graph.extend(
                                 arcs.iter()
-                                    .map(|&(((u, v), f), r)| (GraphChange::Arc(u, v, f), r)),
+                                    .map(|(u, v, f)| (GraphChange::Arc(node(u), node(v), f), 1)),
                             );
                         }
                     }

@@ -6,7 +6,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
 use super::rr_sets::Membership;
-use crate::ArcUpdate;
+use crate::BulkArcs;
 use crate::model::{Coins, Model, Sample, is_live};
 
 mod moves;
@@ -125,13 +125,8 @@ impl SampleIndex {
     }
 
     /// Loads arcs into the graph directly, before any sample exists: retractions first.
-    pub(crate) fn load(&mut self, arcs: &[ArcUpdate]) {
-        for &(((u, v), f), r) in arcs.iter().filter(|a| a.1 < 0) {
-            self.graph.apply(GraphChange::Arc(u, v, f), r);
-        }
-        for &(((u, v), f), r) in arcs.iter().filter(|a| a.1 > 0) {
-            self.graph.apply(GraphChange::Arc(u, v, f), r);
-        }
+    pub(crate) fn load(&mut self, arcs: &BulkArcs) {
+        self.graph.load(arcs);
         if self.lt {
             (0..self.graph.len() as Dense).for_each(|v| self.graph.sort_in_arcs(v));
         }

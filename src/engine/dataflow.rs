@@ -15,7 +15,6 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use timely::worker::Worker;
 
 use dataflows::{BulkSlot, Inputs, Outputs, Time};
-use differential_dataflow::consolidation::consolidate;
 
 use super::{Engine, Solution, acceptance_row, below_one, problem};
 use crate::model::{Model, Node, Sample, level_rate, lowest_level, samples_of};
@@ -88,21 +87,24 @@ impl<'w> DataflowEngine<'w> {
     }
 
     /// Feeds a state delta; node arrivals and departures bring or take their samples.
-    fn feed(&mut self, mut delta: Delta) {
-        match &self.bulk {
-            // The first round's arcs (the initial graph) go over in bulk, where the workers can
-            // read them (see `BulkSlot`).
-            Some(slot) if self.time == 0 && !delta.arcs.is_empty() => {
-                consolidate(&mut delta.arcs);
-                // Updates fed now carry the current time; `round` closes it.
-                slot.put(self.time, delta.arcs);
-                self.inputs.bulk.update((), 1);
-            }
-            _ => {
-                for (arc, diff) in delta.arcs {
-                    self.inputs.arcs.update(arc, diff);
+    fn feed(&mut self, delta: Delta, state: &State) {
+        if delta.all_arcs {
+            match &self.bulk {
+                // The initial graph goes over in bulk, where the workers can read it (see
+                // `BulkSlot`); updates fed now carry the current time, and `round` closes it.
+                Some(slot) if self.time == 0 => {
+                    slot.put(self.time, state.bulk_arcs(), self.worker.peers());
+                    self.inputs.bulk.update((), 1);
+                }
+                _ => {
+                    for arc in state.arcs() {
+                        self.inputs.arcs.update(arc, 1);
+                    }
                 }
             }
+        }
+        for (arc, diff) in delta.arcs {
+            self.inputs.arcs.update(arc, diff);
         }
         for (adopter, diff) in delta.adopters {
             self.inputs.adopters.update(adopter, diff);
@@ -169,7 +171,7 @@ impl<'w> DataflowEngine<'w> {
         self.worker
             .step_or_park_while(patience, || probe.less_than(&t));
         if let Some(slot) = &self.bulk {
-            // Every worker has read its bulk arcs by now.
+            // Every worker has taken its bulk arcs by now, and the last take emptied the slot.
             slot.clear();
         }
 
@@ -330,7 +332,7 @@ impl Engine for DataflowEngine<'_> {
         // Nodes that came or went change n, the plan and θ; a changed problem changes the plan.
         let nodes_changed = !delta.nodes.is_empty();
         let changes = state.take_problem_changes();
-        self.feed(delta);
+        self.feed(delta, state);
         let (problem, plan, same_problem) = self.problem(state, params, changes);
         let same_problem = same_problem && !nodes_changed;
         // Start at the plan's lowest level in the same round as the epoch's changes.

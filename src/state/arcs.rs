@@ -1,15 +1,17 @@
-//! The accepted arcs, compactly: nodes on dense `u32` ids, each pair's [`ArcState`] packed into 4
-//! bytes, with the rare extras (an explicit probability, interactions) in a side table.
+//! The accepted arcs, compactly: nodes on dense `u32` ids, each pair's flags packed with its head
+//! into 4 bytes of its tail's out-list ([`OutList`]), with the rare extras (an explicit
+//! probability, interactions) in a side table.
 //!
-//! At tens of millions of arcs the state is the largest thing a process holds: a hash map of
-//! `(u64, u64)` pairs to a 32-byte state costs about 100 bytes an arc once its buckets are counted.
-//! Here a pair is an 8-byte key and a 4-byte value (about 16 to 30 bytes with the table's slack),
-//! plus 4 bytes in its tail's out-list. Dense ids are never reused: a node that leaves keeps its
-//! slot (8 bytes in `nodes`, 4 in `refs`, an empty out-list), so the tables grow with the distinct
-//! nodes ever seen.
+//! At tens of millions of arcs the state is among the largest things a process holds: a hash
+//! map of `(u64, u64)` pairs to a 32-byte state costs about 100 bytes an arc once its buckets are
+//! counted, and even 8-byte keys cost 10 to 21. Here an arc is 4 bytes (5 or so with a growing
+//! list's room). Dense ids are never reused: a node that leaves keeps its slot (8 bytes in
+//! `nodes`, 4 in `refs`, an empty out-list), so the tables grow with the distinct nodes ever
+//! seen, at most 2^29 of them.
 
 use rustc_hash::FxHashMap;
 
+use super::out_list::{MAX_ID, OutList};
 use crate::model::Node;
 
 /// A dense node id.
@@ -52,10 +54,11 @@ struct Extra {
 pub struct Arcs {
     ids: FxHashMap<Node, Dense>,
     nodes: Vec<Node>,
-    bits: FxHashMap<(Dense, Dense), u32>,
+    /// Dense tail → its heads, each with its flags.
+    out: Vec<OutList>,
     extra: FxHashMap<(Dense, Dense), Extra>,
-    /// Dense tail → dense heads, in no order.
-    out: Vec<Vec<Dense>>,
+    /// The number of arcs.
+    len: usize,
 }
 
 impl Arcs {
@@ -70,9 +73,13 @@ impl Arcs {
             return d;
         }
         let d = self.nodes.len() as Dense;
+        assert!(
+            d <= MAX_ID,
+            "more than {MAX_ID} distinct node ids: the state's out-lists cannot hold them"
+        );
         self.ids.insert(v, d);
         self.nodes.push(v);
-        self.out.push(Vec::new());
+        self.out.push(OutList::default());
         d
     }
 
@@ -95,17 +102,22 @@ impl Arcs {
     }
 
     fn get_dense(&self, u: Dense, v: Dense) -> ArcState {
-        let Some(&bits) = self.bits.get(&(u, v)) else {
-            return ArcState::default();
-        };
-        let extra = if bits & EXTRA != 0 {
+        match self.out[u as usize].get(v) {
+            Some(flags) => self.state(u, v, flags),
+            None => ArcState::default(),
+        }
+    }
+
+    /// The state of `u → v` (dense), which has `flags`.
+    fn state(&self, u: Dense, v: Dense, flags: u32) -> ArcState {
+        let extra = if flags & EXTRA != 0 {
             self.extra[&(u, v)]
         } else {
             Extra::default()
         };
         ArcState {
-            friend: bits & FRIEND != 0,
-            directed: bits & DIRECTED != 0,
+            friend: flags & FRIEND != 0,
+            directed: flags & DIRECTED != 0,
             explicit: extra.explicit,
             interactions: extra.interactions,
         }
@@ -118,58 +130,59 @@ impl Arcs {
             interactions: state.interactions,
         };
         if state.exists() {
-            let mut bits = u32::from(state.friend) * FRIEND + u32::from(state.directed) * DIRECTED;
+            let mut flags = u32::from(state.friend) * FRIEND + u32::from(state.directed) * DIRECTED;
             if extra != Extra::default() {
-                bits |= EXTRA;
+                flags |= EXTRA;
                 self.extra.insert((u, v), extra);
             } else {
                 self.extra.remove(&(u, v));
             }
-            let had = self.bits.insert((u, v), bits).is_some();
-            if !had {
-                self.out[u as usize].push(v);
-            }
+            let had = self.out[u as usize].set(v, flags);
+            self.len += usize::from(!had);
             had
         } else {
             self.extra.remove(&(u, v));
-            let had = self.bits.remove(&(u, v)).is_some();
-            if had {
-                let heads = &mut self.out[u as usize];
-                let at = heads
-                    .iter()
-                    .position(|&h| h == v)
-                    .expect("an arc is in its tail's out-list");
-                heads.swap_remove(at);
-                if heads.capacity() > 8 && heads.len() * 4 < heads.capacity() {
-                    heads.shrink_to(heads.len() * 2);
-                }
-            }
+            let had = self.out[u as usize].remove(v);
+            self.len -= usize::from(had);
             had
         }
     }
 
     /// Every pair with an arc and its state, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (Node, Node, ArcState)> + '_ {
-        self.bits
-            .keys()
-            .map(|&(u, v)| (self.node(u), self.node(v), self.get_dense(u, v)))
+        self.iter_dense()
+            .map(|(u, v, s)| (self.node(u), self.node(v), s))
+    }
+
+    /// [`Arcs::iter`] on dense ids.
+    pub fn iter_dense(&self) -> impl Iterator<Item = (Dense, Dense, ArcState)> + '_ {
+        self.out.iter().enumerate().flat_map(move |(u, list)| {
+            let u = u as Dense;
+            list.iter()
+                .map(move |(v, flags)| (u, v, self.state(u, v, flags)))
+        })
+    }
+
+    /// Frees the room the out-lists do not use (after a large load).
+    pub fn shrink(&mut self) {
+        self.out.iter_mut().for_each(OutList::shrink);
     }
 
     /// The heads of `u`'s arcs, in no order.
     pub fn heads(&self, u: Node) -> impl Iterator<Item = Node> + '_ {
         self.id(u)
             .into_iter()
-            .flat_map(|u| self.out[u as usize].iter().map(|&v| self.node(v)))
+            .flat_map(|u| self.out[u as usize].iter().map(|(v, _)| self.node(v)))
     }
 
     /// The number of arcs.
     pub fn len(&self) -> usize {
-        self.bits.len()
+        self.len
     }
 
     /// Whether there is no arc.
     pub fn is_empty(&self) -> bool {
-        self.bits.is_empty()
+        self.len == 0
     }
 }
 

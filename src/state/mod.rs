@@ -18,10 +18,13 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 pub mod arcs;
+mod out_list;
 mod record;
 use record::StateRecord;
 
 use arcs::{ArcState, Arcs};
+
+use dataflows::BulkArcs;
 
 use crate::input::{Event, EventKind, Op};
 use crate::model::{ArcFact, LtWeights, Model, Node, ONE, threshold_of, thresholds};
@@ -100,6 +103,10 @@ pub type Arc = ((Node, Node), ArcFact);
 /// multiplicity that keeps every input a set.
 #[derive(Clone, Debug, Default)]
 pub struct Delta {
+    /// Every arc of the state is new, and none is listed in `arcs`: the first delta of a state
+    /// (which started empty, or was loaded), whose arcs the consumer reads from the state itself
+    /// ([`State::arcs`], [`State::bulk_arcs`]) rather than from a list as long as the graph.
+    pub all_arcs: bool,
     /// `((u, v), fact)` arcs.
     pub arcs: Vec<(Arc, isize)>,
     /// `(adopter, capacity)`.
@@ -111,7 +118,7 @@ pub struct Delta {
 impl Delta {
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.arcs.is_empty() && self.adopters.is_empty() && self.nodes.is_empty()
+        !self.all_arcs && self.arcs.is_empty() && self.adopters.is_empty() && self.nodes.is_empty()
     }
 }
 
@@ -134,6 +141,9 @@ pub struct State {
     live: usize,
     counters: Counters,
     delta: Delta,
+    /// Whether arc changes are listed in `delta`: not until the first delta is taken, which
+    /// says instead that every arc is new.
+    listing: bool,
     /// What of the selection problem may have changed since [`State::take_problem_changes`] was
     /// last called.
     problem_changes: ProblemChanges,
@@ -184,6 +194,7 @@ impl State {
             live: 0,
             counters: Counters::default(),
             delta: Delta::default(),
+            listing: false,
             problem_changes: ProblemChanges::default(),
             explicit_into: FxHashMap::default(),
             refusals: Vec::new(),
@@ -356,7 +367,7 @@ impl State {
         self.refs.resize(self.arcs.ids_given(), 0);
         self.arcs.set(du, dv, after);
         let (old, new) = (fact(&before, self.model), fact(&after, self.model));
-        if old != new {
+        if self.listing && old != new {
             if let Some(f) = old {
                 self.delta.arcs.push((((u, v), f), -1));
             }
@@ -437,7 +448,29 @@ impl State {
 
     /// Takes the input changes accumulated since the last call.
     pub fn take_delta(&mut self) -> Delta {
-        std::mem::take(&mut self.delta)
+        let all_arcs = !std::mem::replace(&mut self.listing, true);
+        if all_arcs {
+            // The end of a load, the state's largest growth: give back what the lists grew into.
+            self.arcs.shrink();
+        }
+        Delta {
+            all_arcs,
+            ..std::mem::take(&mut self.delta)
+        }
+    }
+
+    /// The current arcs with what the dataflow sees of them, packed for a bulk load.
+    pub fn bulk_arcs(&self) -> BulkArcs {
+        let nodes = (0..self.arcs.ids_given() as arcs::Dense)
+            .map(|d| self.arcs.node(d))
+            .collect();
+        let mut bulk = BulkArcs::with_capacity(nodes, self.arcs.len());
+        for (u, v, s) in self.arcs.iter_dense() {
+            if let Some(f) = fact(&s, self.model) {
+                bulk.push(u, v, f);
+            }
+        }
+        bulk
     }
 
     /// The counters so far.

@@ -15,8 +15,10 @@ fn set_semantics_and_counters() {
     assert!(!s.apply(&ev(Op::Add, EventKind::Friendship(2, 1))));
     assert!(!s.apply(&ev(Op::Remove, EventKind::Arc(1, 3, None))));
     assert!(!s.apply(&ev(Op::Add, EventKind::Friendship(4, 4))));
+    // A state's first delta lists no arcs: they are all new.
     let d = s.take_delta();
-    assert_eq!(d.arcs.len(), 2);
+    assert!(d.all_arcs && d.arcs.is_empty());
+    assert_eq!(s.arcs().count(), 2);
     assert_eq!(d.nodes.len(), 2);
     assert_eq!(
         s.counters(),
@@ -152,4 +154,31 @@ fn candidates_exclude_adopters() {
     let d = s.take_delta();
     assert_eq!(d.arcs.len(), 2);
     assert_eq!(d.arcs[1].0.1.weight, 5);
+}
+
+/// The packed arcs of a bulk load are the state's arcs, with their facts, each once.
+#[test]
+fn bulk_arcs_are_the_arcs() {
+    let mut s = State::new(Model::Weighted, 2);
+    s.apply(&ev(Op::Add, EventKind::Friendship(1, 2)));
+    s.apply(&ev(Op::Add, EventKind::Arc(2, 3, Some(0.5))));
+    s.apply(&ev(Op::Add, EventKind::Interaction(3, 1, 4)));
+    s.apply(&ev(Op::Add, EventKind::Interaction(1, 2, 2)));
+    s.apply(&ev(Op::Add, EventKind::Friendship(3, 4)));
+    s.apply(&ev(Op::Remove, EventKind::Friendship(3, 4)));
+    let bulk = s.bulk_arcs();
+    let mut packed: Vec<_> = bulk
+        .iter()
+        .map(|(u, v, f)| ((bulk.nodes[u as usize], bulk.nodes[v as usize]), f))
+        .collect();
+    packed.sort();
+    let mut arcs: Vec<_> = s.arcs().collect();
+    arcs.sort();
+    assert_eq!(packed, arcs);
+    assert_eq!(arcs.len(), 4);
+    assert_eq!(
+        bulk.other.len(),
+        1,
+        "the explicit probability does not pack"
+    );
 }

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::Time;
 use crate::model::{ArcFact, Node};
+use crate::reverse_graph::ReverseGraph;
 
 /// One arc whose fact is a weight below `u32::MAX` and no explicit probability (all of them,
 /// short of explicit `e` probabilities and huge interaction counts).
@@ -89,10 +90,12 @@ impl BulkArcs {
 #[derive(Clone, Default)]
 pub struct BulkSlot(Arc<Mutex<Option<Held>>>);
 
-/// What a slot holds: the arcs of a time and how many workers have yet to take them.
+/// What a slot holds: the arcs of a time, the graph the first taker built from them, and how many
+/// workers have yet to take them.
 struct Held {
     time: Time,
     arcs: Arc<BulkArcs>,
+    graph: Option<ReverseGraph>,
     readers: usize,
 }
 
@@ -102,21 +105,35 @@ impl BulkSlot {
         *self.0.lock().expect("not poisoned") = Some(Held {
             time: t,
             arcs: Arc::new(arcs),
+            graph: None,
             readers,
         });
     }
 
-    /// The arcs put here for time `t`, if any. The last reader's take empties the slot, so that
-    /// the arcs are freed as soon as every worker has loaded them, before the samples are drawn.
-    pub fn take(&self, t: Time) -> Option<Arc<BulkArcs>> {
+    /// The arcs put here for time `t`, if any, with the graph they make: built by the first taker
+    /// with `build`, its lists shared by every taker's copy when there are several (see
+    /// [`ReverseGraph::share`]), so that a process holds the initial graph once whatever its
+    /// number of workers. The last taker empties the slot.
+    pub fn take(
+        &self,
+        t: Time,
+        build: impl FnOnce(&BulkArcs) -> ReverseGraph,
+    ) -> Option<(Arc<BulkArcs>, ReverseGraph)> {
         let mut slot = self.0.lock().expect("not poisoned");
         let held = slot.as_mut().filter(|h| h.time == t)?;
         let arcs = held.arcs.clone();
         held.readers = held.readers.saturating_sub(1);
         if held.readers == 0 {
+            let graph = held.graph.take().unwrap_or_else(|| build(&arcs));
             *slot = None;
+            return Some((arcs, graph));
         }
-        Some(arcs)
+        let graph = held.graph.get_or_insert_with(|| {
+            let mut graph = build(&arcs);
+            graph.share();
+            graph
+        });
+        Some((arcs, graph.clone()))
     }
 
     /// Empties the slot.
@@ -128,6 +145,7 @@ impl BulkSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Model;
 
     #[test]
     fn facts_that_do_not_pack_are_kept_whole() {
@@ -154,13 +172,39 @@ mod tests {
     }
 
     #[test]
-    fn the_last_reader_empties_the_slot() {
+    fn one_graph_is_built_for_every_reader_and_the_last_empties_the_slot() {
         let slot = BulkSlot::default();
-        slot.put(3, BulkArcs::with_capacity(vec![1], 0), 2);
-        assert!(slot.take(2).is_none(), "another time's arcs are not these");
-        let first = slot.take(3).expect("there for the first reader");
-        assert!(slot.take(3).is_some(), "there for the second");
-        assert!(slot.take(3).is_none(), "gone after the last");
-        assert_eq!(std::sync::Arc::strong_count(&first), 1);
+        let mut arcs = BulkArcs::with_capacity(vec![1, 2], 1);
+        arcs.push(
+            0,
+            1,
+            ArcFact {
+                weight: 1,
+                explicit: None,
+            },
+        );
+        slot.put(3, arcs, 2);
+        let mut builds = 0;
+        let mut build = |arcs: &BulkArcs| {
+            builds += 1;
+            let mut graph = ReverseGraph::new(Model::Wc);
+            graph.load(arcs);
+            graph
+        };
+        assert!(
+            slot.take(2, &mut build).is_none(),
+            "another time's arcs are not these"
+        );
+        let (first, g1) = slot
+            .take(3, &mut build)
+            .expect("there for the first reader");
+        let (_, g2) = slot.take(3, &mut build).expect("there for the second");
+        assert!(slot.take(3, &mut build).is_none(), "gone after the last");
+        assert_eq!(builds, 1);
+        assert_eq!(std::sync::Arc::strong_count(&first), 1, "the slot let go of the arcs");
+        for g in [g1, g2] {
+            let (u, v) = (g.id(1).unwrap(), g.id(2).unwrap());
+            assert!(g.arc_threshold(u, v).is_some());
+        }
     }
 }

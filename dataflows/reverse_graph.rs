@@ -26,6 +26,9 @@
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+mod arc_list;
+use arc_list::ArcList;
+
 use crate::BulkArcs;
 use crate::model::{ArcFact, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
 
@@ -55,15 +58,16 @@ struct InArc {
 const SIDE: u32 = u32::MAX;
 
 /// A replica of the graph: in-arcs by head with their facts, each head's stats, and the adopters.
-#[derive(Default)]
+/// A clone shares the arc lists of a graph that was [`ReverseGraph::share`]d (see `ArcList`).
+#[derive(Clone, Default)]
 pub struct ReverseGraph {
     model: Option<Model>,
     ids: FxHashMap<Node, Dense>,
     /// Dense id → node.
     nodes: Vec<Node>,
-    in_arcs: Vec<Vec<InArc>>,
+    in_arcs: Vec<ArcList<InArc>>,
     /// Dense tail → its out-arcs, in no order, each as its head and the weight of the in-arc.
-    out: Vec<Vec<InArc>>,
+    out: Vec<ArcList<InArc>>,
     stats: Vec<HeadStats>,
     adopter: Vec<bool>,
     /// In-arcs whose tail is an adopter: a non-adopter with some is a candidate.
@@ -79,6 +83,17 @@ impl ReverseGraph {
             model: Some(model),
             ..ReverseGraph::default()
         }
+    }
+
+    /// The graph of `arcs` under `model`, ready for searches (under LT, in-arcs in canonical
+    /// order).
+    pub fn loaded(model: Model, arcs: &BulkArcs) -> Self {
+        let mut graph = ReverseGraph::new(model);
+        graph.load(arcs);
+        if model.is_lt() {
+            (0..graph.len() as Dense).for_each(|v| graph.sort_in_arcs(v));
+        }
+        graph
     }
 
     /// The dense id of `v`, if it was ever seen.
@@ -109,8 +124,8 @@ impl ReverseGraph {
         let d = self.nodes.len() as Dense;
         self.ids.insert(v, d);
         self.nodes.push(v);
-        self.in_arcs.push(Vec::new());
-        self.out.push(Vec::new());
+        self.in_arcs.push(ArcList::default());
+        self.out.push(ArcList::default());
         self.stats.push(HeadStats::default());
         self.adopter.push(false);
         self.adopter_in.push(0);
@@ -162,26 +177,27 @@ impl ReverseGraph {
             }
             GraphChange::Arc(u, v, fact) => {
                 let (u, v) = (self.intern(u), self.intern(v));
-                let tails = &mut self.in_arcs[v as usize];
+                let tails = self.in_arcs[v as usize].to_mut();
                 let at = tails
                     .iter()
                     .position(|a| a.tail == u)
                     .expect("a removed arc is there");
-                if tails.swap_remove(at).weight == SIDE {
+                let side = tails.swap_remove(at).weight == SIDE;
+                shrink(tails);
+                if side {
                     self.side.remove(&(u, v));
                 }
                 self.stats[v as usize].add(&fact, -1);
-                let heads = &mut self.out[u as usize];
+                let heads = self.out[u as usize].to_mut();
                 let at = heads
                     .iter()
                     .position(|h| h.tail == v)
                     .expect("a removed arc's tail has out-arcs");
                 heads.swap_remove(at);
+                shrink(heads);
                 if self.adopter[u as usize] {
                     self.adopter_in[v as usize] -= 1;
                 }
-                shrink(&mut self.in_arcs[v as usize]);
-                shrink(&mut self.out[u as usize]);
             }
             GraphChange::Bulk => {}
             GraphChange::Adopter(a) => {
@@ -212,10 +228,14 @@ impl ReverseGraph {
                 SIDE
             }
         };
-        self.in_arcs[v as usize].push(InArc { tail: u, weight });
+        self.in_arcs[v as usize]
+            .to_mut()
+            .push(InArc { tail: u, weight });
         self.stats[v as usize].add(&fact, 1);
         // In an out-list, `tail` holds the head.
-        self.out[u as usize].push(InArc { tail: v, weight });
+        self.out[u as usize]
+            .to_mut()
+            .push(InArc { tail: v, weight });
         if self.adopter[u as usize] {
             self.adopter_in[v as usize] += 1;
         }
@@ -242,12 +262,20 @@ impl ReverseGraph {
             degrees[u as usize][1] += 1;
         }
         for (d, [into, from]) in degrees.into_iter().enumerate() {
-            self.in_arcs[d].reserve_exact(into as usize);
-            self.out[d].reserve_exact(from as usize);
+            self.in_arcs[d].to_mut().reserve_exact(into as usize);
+            self.out[d].to_mut().reserve_exact(from as usize);
         }
         for (u, v, fact) in arcs.iter() {
             let (u, v) = (id(self, u), id(self, v));
             self.insert(u, v, fact);
+        }
+    }
+
+    /// Makes every arc list one that clones of this graph share, until a clone changes it: for
+    /// the workers of a process, which load the same initial graph.
+    pub fn share(&mut self) {
+        for list in self.in_arcs.iter_mut().chain(self.out.iter_mut()) {
+            list.share();
         }
     }
 
@@ -321,7 +349,9 @@ impl ReverseGraph {
     pub fn sort_in_arcs(&mut self, v: Dense) {
         let nodes = &self.nodes;
         // Stable: nearly sorted lists (a few arcs appended) sort in about linear time.
-        self.in_arcs[v as usize].sort_by_key(|a| nodes[a.tail as usize]);
+        self.in_arcs[v as usize]
+            .to_mut()
+            .sort_by_key(|a| nodes[a.tail as usize]);
     }
 
     /// The in-neighbour that dense head `v` picks under LT with draw `x` ([`lt_pick`] over the

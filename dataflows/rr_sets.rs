@@ -31,9 +31,9 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 
-use super::reverse_graph::GraphChange;
+use super::reverse_graph::{GraphChange, ReverseGraph};
 use super::sample_index::SampleIndex;
-use super::{BulkSlot, Time};
+use super::{BulkArcs, BulkSlot, Time};
 use crate::model::{ArcFact, Model, Node, Sample};
 
 /// A membership the operator reports.
@@ -110,10 +110,11 @@ pub fn reverse_reachable<'s>(
                     // (a run's first time); otherwise they are changes like any other.
                     if let Some(at) = graph.iter().position(|c| c.0 == GraphChange::Bulk) {
                         graph.swap_remove(at);
-                        let arcs = slot.as_ref().and_then(|s| s.take(t));
-                        let arcs = arcs.expect("a bulk marker comes with its arcs");
+                        let build = |arcs: &BulkArcs| ReverseGraph::loaded(model, arcs);
+                        let taken = slot.as_ref().and_then(|s| s.take(t, build));
+                        let (arcs, loaded) = taken.expect("a bulk marker comes with its arcs");
                         if index.held.is_empty() {
-                            index.load(&arcs);
+                            index.load(loaded);
                         } else {
                             let node = |i: u32| arcs.nodes[i as usize];
                             graph.extend(

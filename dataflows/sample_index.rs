@@ -6,7 +6,6 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
 use super::rr_sets::Membership;
-use crate::BulkArcs;
 use crate::model::{Coins, Model, Sample, is_live};
 
 mod moves;
@@ -124,12 +123,10 @@ impl SampleIndex {
         }
     }
 
-    /// Loads arcs into the graph directly, before any sample exists: retractions first.
-    pub(crate) fn load(&mut self, arcs: &BulkArcs) {
-        self.graph.load(arcs);
-        if self.lt {
-            (0..self.graph.len() as Dense).for_each(|v| self.graph.sort_in_arcs(v));
-        }
+    /// Takes `graph` (loaded in bulk) as the graph, before any sample or change exists.
+    pub(crate) fn load(&mut self, graph: ReverseGraph) {
+        debug_assert!(self.graph.is_empty() && self.held.is_empty());
+        self.graph = graph;
         self.containing.resize(self.graph.len(), Vec::new());
     }
 

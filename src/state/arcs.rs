@@ -101,7 +101,8 @@ impl Arcs {
         }
     }
 
-    fn get_dense(&self, u: Dense, v: Dense) -> ArcState {
+    /// [`Arcs::get`] on dense ids.
+    pub fn get_dense(&self, u: Dense, v: Dense) -> ArcState {
         match self.out[u as usize].get(v) {
             Some(flags) => self.state(u, v, flags),
             None => ArcState::default(),

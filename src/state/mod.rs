@@ -352,7 +352,8 @@ impl State {
 
     /// Changes arc `u → v` and records what the dataflow must see of the change.
     fn update(&mut self, u: Node, v: Node, change: impl FnOnce(&mut ArcState)) {
-        let before = self.arcs.get(u, v);
+        let (du, dv) = (self.arcs.intern(u), self.arcs.intern(v));
+        let before = self.arcs.get_dense(du, dv);
         let mut after = before;
         change(&mut after);
         if self.model.is_lt() && before.explicit != after.explicit {
@@ -363,7 +364,6 @@ impl State {
                 self.explicit_into.remove(&v);
             }
         }
-        let (du, dv) = (self.arcs.intern(u), self.arcs.intern(v));
         self.refs.resize(self.arcs.ids_given(), 0);
         self.arcs.set(du, dv, after);
         let (old, new) = (fact(&before, self.model), fact(&after, self.model));

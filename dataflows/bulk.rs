@@ -201,7 +201,11 @@ mod tests {
         let (_, g2) = slot.take(3, &mut build).expect("there for the second");
         assert!(slot.take(3, &mut build).is_none(), "gone after the last");
         assert_eq!(builds, 1);
-        assert_eq!(std::sync::Arc::strong_count(&first), 1, "the slot let go of the arcs");
+        assert_eq!(
+            std::sync::Arc::strong_count(&first),
+            1,
+            "the slot let go of the arcs"
+        );
         for g in [g1, g2] {
             let (u, v) = (g.id(1).unwrap(), g.id(2).unwrap());
             assert!(g.arc_threshold(u, v).is_some());

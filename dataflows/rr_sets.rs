@@ -9,7 +9,8 @@
 //! node), every change of a head's in-degree makes the join re-derive every sample that reaches
 //! that head through every one of its in-arcs, at differential's per-record cost, and a hub's
 //! work lands on the one worker that owns the hub. Here instead each worker owns the samples
-//! that hash to it, keeps a replica of the graph ([`ReverseGraph`]: the changes are broadcast),
+//! that hash to it, keeps a replica of the graph ([`ReverseGraph`]: the changes are broadcast; the
+//! initial graph's arc lists are shared by the workers of a process, see `BulkSlot`),
 //! and holds its samples' RR sets in a plain index with an inverted list (node → samples
 //! containing it), each as a spanning tree of live arcs towards its root. At each time, once both
 //! inputs are complete, it applies the graph and root changes and looks, in every sample that

@@ -334,12 +334,18 @@ impl ReverseGraph {
     /// [`ReverseGraph::live_in_arcs`] with, for each arc, whether its threshold is the head's
     /// shared one.
     pub fn live_in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, bool)> + '_ {
+        // The head's shared threshold once, not a division per arc: a search tests every in-arc
+        // of every node it reaches, hubs' included.
+        let common = self.shared_threshold(v);
         self.in_arcs[v as usize]
             .iter()
             .filter(|arc| !self.adopter[arc.tail as usize])
-            .map(move |arc| {
-                let (t, shared) = self.threshold_of(v, arc);
-                (arc.tail, t, shared)
+            .map(move |arc| match common {
+                Some(t) if arc.weight != SIDE => (arc.tail, t, true),
+                _ => {
+                    let (t, shared) = self.threshold_of(v, arc);
+                    (arc.tail, t, shared)
+                }
             })
     }
 

@@ -34,7 +34,7 @@ use timely::dataflow::operators::probe::Handle as ProbeHandle;
 use crate::model::{ArcFact, Model, Node, Sample};
 use rr_sets::Membership;
 
-pub use bulk::{BulkArcs, BulkSlot};
+pub use bulk::{ArcSource, BulkSlot};
 
 /// Logical time: one tick per round of input changes.
 pub type Time = u64;
@@ -50,7 +50,7 @@ pub struct Inputs {
     pub adopters: InputSession<Time, (Node, u32), isize>,
     /// The samples at the held level.
     pub roots: InputSession<Time, Sample, isize>,
-    /// One marker at a time whose arcs are in the [`BulkSlot`].
+    /// One marker at a time whose graph is in the [`BulkSlot`].
     pub bulk: InputSession<Time, (), isize>,
 }
 

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 mod arc_list;
 use arc_list::ArcList;
 
-use crate::BulkArcs;
+use crate::ArcSource;
 use crate::model::{ArcFact, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
 
 /// A change to the graph as the RR sets see it.
@@ -87,7 +87,7 @@ impl ReverseGraph {
 
     /// The graph of `arcs` under `model`, ready for searches (under LT, in-arcs in canonical
     /// order).
-    pub fn loaded(model: Model, arcs: &BulkArcs) -> Self {
+    pub fn loaded(model: Model, arcs: &impl ArcSource) -> Self {
         let mut graph = ReverseGraph::new(model);
         graph.load(arcs);
         if model.is_lt() {
@@ -243,32 +243,33 @@ impl ReverseGraph {
 
     /// Adds a set of arcs none of which is there, each list sized once to what it will hold:
     /// lists grown by pushes would keep a third of their room empty on average, 5 bytes an arc.
-    pub fn load(&mut self, arcs: &BulkArcs) {
-        // Bulk index → dense id, interned on first use, so nodes no arc uses take no slot.
-        let mut dense = vec![Dense::MAX; arcs.nodes.len()];
-        self.reserve(arcs.nodes.len());
+    pub fn load(&mut self, arcs: &impl ArcSource) {
+        let nodes = arcs.nodes();
+        // Source index → dense id, interned on first use, so nodes no arc uses take no slot.
+        let mut dense = vec![Dense::MAX; nodes.len()];
+        self.reserve(nodes.len());
         let mut id = |graph: &mut Self, i: u32| {
             let d = &mut dense[i as usize];
             if *d == Dense::MAX {
-                *d = graph.intern(arcs.nodes[i as usize]);
+                *d = graph.intern(nodes[i as usize]);
             }
             *d
         };
         let mut degrees: Vec<[u32; 2]> = Vec::new();
-        for (u, v, _) in arcs.iter() {
+        arcs.for_each_arc(&mut |u, v, _| {
             let (u, v) = (id(self, u), id(self, v));
             degrees.resize(self.len(), [0, 0]);
             degrees[v as usize][0] += 1;
             degrees[u as usize][1] += 1;
-        }
+        });
         for (d, [into, from]) in degrees.into_iter().enumerate() {
             self.in_arcs[d].to_mut().reserve_exact(into as usize);
             self.out[d].to_mut().reserve_exact(from as usize);
         }
-        for (u, v, fact) in arcs.iter() {
+        arcs.for_each_arc(&mut |u, v, fact| {
             let (u, v) = (id(self, u), id(self, v));
             self.insert(u, v, fact);
-        }
+        });
     }
 
     /// Makes every arc list one that clones of this graph share, until a clone changes it: for

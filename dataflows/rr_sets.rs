@@ -32,9 +32,9 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 
-use super::reverse_graph::{GraphChange, ReverseGraph};
+use super::reverse_graph::GraphChange;
 use super::sample_index::SampleIndex;
-use super::{BulkArcs, BulkSlot, Time};
+use super::{BulkSlot, Time};
 use crate::model::{ArcFact, Model, Node, Sample};
 
 /// A membership the operator reports.
@@ -46,13 +46,13 @@ pub enum Membership {
     Any(Node, Sample),
 }
 
-/// Where the arcs come from: records, and bulk markers with the slot they point into.
+/// Where the arcs come from: records, and bulk markers with the slot their graph is in.
 pub struct ArcInputs<'s> {
     /// `((u, v), fact)` changes.
     pub arcs: VecCollection<'s, Time, ((Node, Node), ArcFact)>,
     /// One marker at each time whose arcs are in `slot`.
     pub bulk: VecCollection<'s, Time, ()>,
-    /// The bulk arcs, when the workers share a process.
+    /// The initial graph, when the workers share a process.
     pub slot: Option<BulkSlot>,
 }
 
@@ -107,22 +107,11 @@ pub fn reverse_reachable<'s>(
                         mut graph,
                         roots,
                     } = entry.remove();
-                    // The bulk arcs go straight into the graph while no sample could see them
-                    // (a run's first time); otherwise they are changes like any other.
+                    // The bulk graph is the graph of a run's first time, taken before any sample.
                     if let Some(at) = graph.iter().position(|c| c.0 == GraphChange::Bulk) {
                         graph.swap_remove(at);
-                        let build = |arcs: &BulkArcs| ReverseGraph::loaded(model, arcs);
-                        let taken = slot.as_ref().and_then(|s| s.take(t, build));
-                        let (arcs, loaded) = taken.expect("a bulk marker comes with its arcs");
-                        if index.held.is_empty() {
-                            index.load(loaded);
-                        } else {
-                            let node = |i: u32| arcs.nodes[i as usize];
-                            graph.extend(
-                                arcs.iter()
-                                    .map(|(u, v, f)| (GraphChange::Arc(node(u), node(v), f), 1)),
-                            );
-                        }
+                        let loaded = slot.as_ref().and_then(|s| s.take(t));
+                        index.load(loaded.expect("a bulk marker comes with its graph"));
                     }
                     let changes = index.advance(graph, roots);
                     output

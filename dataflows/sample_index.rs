@@ -125,7 +125,10 @@ impl SampleIndex {
 
     /// Takes `graph` (loaded in bulk) as the graph, before any sample or change exists.
     pub(crate) fn load(&mut self, graph: ReverseGraph) {
-        debug_assert!(self.graph.is_empty() && self.held.is_empty());
+        assert!(
+            self.graph.is_empty() && self.held.is_empty(),
+            "a bulk graph comes at a run's first time, before any graph change or sample"
+        );
         self.graph = graph;
         self.containing.resize(self.graph.len(), Vec::new());
     }

@@ -14,6 +14,7 @@ use differential_dataflow::consolidation::consolidate_updates;
 use rustc_hash::{FxHashMap, FxHashSet};
 use timely::worker::Worker;
 
+use dataflows::reverse_graph::ReverseGraph;
 use dataflows::{BulkSlot, Inputs, Outputs, Time};
 
 use super::{Engine, Solution, acceptance_row, below_one, problem};
@@ -41,7 +42,7 @@ pub struct DataflowEngine<'w> {
     members: Members,
     /// The selection's rows and buffers, kept from epoch to epoch.
     greedy: LiveGreedy,
-    /// Where the initial arcs go in bulk, when every worker shares this process.
+    /// Where the initial graph goes in bulk, when every worker shares this process.
     bulk: Option<BulkSlot>,
     /// The last epoch's solution.
     last: Option<Solution>,
@@ -90,10 +91,12 @@ impl<'w> DataflowEngine<'w> {
     fn feed(&mut self, delta: Delta, state: &State) {
         if delta.all_arcs {
             match &self.bulk {
-                // The initial graph goes over in bulk, where the workers can read it (see
-                // `BulkSlot`); updates fed now carry the current time, and `round` closes it.
+                // The initial graph is built here once, from the state's table, and goes over
+                // in bulk, where the workers take it (see `BulkSlot`); updates fed now carry the
+                // current time, and `round` closes it.
                 Some(slot) if self.time == 0 => {
-                    slot.put(self.time, state.bulk_arcs(), self.worker.peers());
+                    let graph = ReverseGraph::loaded(state.model(), state);
+                    slot.put(self.time, graph, self.worker.peers());
                     self.inputs.bulk.update((), 1);
                 }
                 _ => {
@@ -171,7 +174,7 @@ impl<'w> DataflowEngine<'w> {
         self.worker
             .step_or_park_while(patience, || probe.less_than(&t));
         if let Some(slot) = &self.bulk {
-            // Every worker has taken its bulk arcs by now, and the last take emptied the slot.
+            // Every worker has taken its graph by now, and the last take emptied the slot.
             slot.clear();
         }
 

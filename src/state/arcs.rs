@@ -88,6 +88,11 @@ impl Arcs {
         self.nodes[d as usize]
     }
 
+    /// The node of every dense id, by id.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
     /// The number of dense ids given out.
     pub fn ids_given(&self) -> usize {
         self.nodes.len()

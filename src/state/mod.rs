@@ -24,7 +24,7 @@ use record::StateRecord;
 
 use arcs::{ArcState, Arcs};
 
-use dataflows::BulkArcs;
+use dataflows::ArcSource;
 
 use crate::input::{Event, EventKind, Op};
 use crate::model::{ArcFact, LtWeights, Model, Node, ONE, threshold_of, thresholds};
@@ -105,7 +105,7 @@ pub type Arc = ((Node, Node), ArcFact);
 pub struct Delta {
     /// Every arc of the state is new, and none is listed in `arcs`: the first delta of a state
     /// (which started empty, or was loaded), whose arcs the consumer reads from the state itself
-    /// ([`State::arcs`], [`State::bulk_arcs`]) rather than from a list as long as the graph.
+    /// ([`State::arcs`], or as an [`ArcSource`]) rather than from a list as long as the graph.
     pub all_arcs: bool,
     /// `((u, v), fact)` arcs.
     pub arcs: Vec<(Arc, isize)>,
@@ -459,20 +459,6 @@ impl State {
         }
     }
 
-    /// The current arcs with what the dataflow sees of them, packed for a bulk load.
-    pub fn bulk_arcs(&self) -> BulkArcs {
-        let nodes = (0..self.arcs.ids_given() as arcs::Dense)
-            .map(|d| self.arcs.node(d))
-            .collect();
-        let mut bulk = BulkArcs::with_capacity(nodes, self.arcs.len());
-        for (u, v, s) in self.arcs.iter_dense() {
-            if let Some(f) = fact(&s, self.model) {
-                bulk.push(u, v, f);
-            }
-        }
-        bulk
-    }
-
     /// The counters so far.
     pub fn counters(&self) -> Counters {
         self.counters
@@ -550,6 +536,22 @@ impl State {
     /// The probability model the facts are projected for.
     pub fn model(&self) -> Model {
         self.model
+    }
+}
+
+/// The state's arcs as the dataflow sees them, on the state's dense ids, read in place for a
+/// bulk load ([`dataflows::BulkSlot`]).
+impl ArcSource for State {
+    fn nodes(&self) -> &[Node] {
+        self.arcs.nodes()
+    }
+
+    fn for_each_arc(&self, f: &mut dyn FnMut(u32, u32, ArcFact)) {
+        for (u, v, s) in self.arcs.iter_dense() {
+            if let Some(fact) = fact(&s, self.model) {
+                f(u, v, fact);
+            }
+        }
     }
 }
 

@@ -156,9 +156,9 @@ fn candidates_exclude_adopters() {
     assert_eq!(d.arcs[1].0.1.weight, 5);
 }
 
-/// The packed arcs of a bulk load are the state's arcs, with their facts, each once.
+/// Read as an [`ArcSource`], a state yields its arcs with their facts, each once.
 #[test]
-fn bulk_arcs_are_the_arcs() {
+fn the_arc_source_is_the_arcs() {
     let mut s = State::new(Model::Weighted, 2);
     s.apply(&ev(Op::Add, EventKind::Friendship(1, 2)));
     s.apply(&ev(Op::Add, EventKind::Arc(2, 3, Some(0.5))));
@@ -166,19 +166,12 @@ fn bulk_arcs_are_the_arcs() {
     s.apply(&ev(Op::Add, EventKind::Interaction(1, 2, 2)));
     s.apply(&ev(Op::Add, EventKind::Friendship(3, 4)));
     s.apply(&ev(Op::Remove, EventKind::Friendship(3, 4)));
-    let bulk = s.bulk_arcs();
-    let mut packed: Vec<_> = bulk
-        .iter()
-        .map(|(u, v, f)| ((bulk.nodes[u as usize], bulk.nodes[v as usize]), f))
-        .collect();
-    packed.sort();
+    let nodes = ArcSource::nodes(&s).to_vec();
+    let mut read = Vec::new();
+    s.for_each_arc(&mut |u, v, f| read.push(((nodes[u as usize], nodes[v as usize]), f)));
+    read.sort();
     let mut arcs: Vec<_> = s.arcs().collect();
     arcs.sort();
-    assert_eq!(packed, arcs);
+    assert_eq!(read, arcs);
     assert_eq!(arcs.len(), 4);
-    assert_eq!(
-        bulk.other.len(),
-        1,
-        "the explicit probability does not pack"
-    );
 }

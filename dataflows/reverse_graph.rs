@@ -243,7 +243,7 @@ impl ReverseGraph {
 
     /// Adds a set of arcs none of which is there, each list sized once to what it will hold:
     /// lists grown by pushes would keep a third of their room empty on average, 5 bytes an arc.
-    pub fn load(&mut self, arcs: &impl ArcSource) {
+    fn load(&mut self, arcs: &impl ArcSource) {
         let nodes = arcs.nodes();
         // Source index → dense id, interned on first use, so nodes no arc uses take no slot.
         let mut dense = vec![Dense::MAX; nodes.len()];

@@ -50,7 +50,7 @@ pub enum Membership {
 pub struct ArcInputs<'s> {
     /// `((u, v), fact)` changes.
     pub arcs: VecCollection<'s, Time, ((Node, Node), ArcFact)>,
-    /// One marker at each time whose arcs are in `slot`.
+    /// One marker at each time whose graph is in `slot`.
     pub bulk: VecCollection<'s, Time, ()>,
     /// The initial graph, when the workers share a process.
     pub slot: Option<BulkSlot>,

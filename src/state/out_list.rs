@@ -12,6 +12,9 @@
 /// The low bits of an entry that hold the flags.
 pub const FLAG_BITS: u32 = 3;
 
+/// The bits of an entry that are its flags.
+const FLAGS: u32 = (1 << FLAG_BITS) - 1;
+
 /// The largest dense id an entry holds.
 pub const MAX_ID: u32 = u32::MAX >> FLAG_BITS;
 
@@ -41,12 +44,12 @@ impl OutList {
     /// The flags of `head`, if it is one.
     pub fn get(&self, head: u32) -> Option<u32> {
         let at = self.position(head)?;
-        Some(self.entries[at] & ((1 << FLAG_BITS) - 1))
+        Some(self.entries[at] & FLAGS)
     }
 
     /// Sets the flags of `head`, adding it if it is not one; returns whether it was.
     pub fn set(&mut self, head: u32, flags: u32) -> bool {
-        debug_assert!(head <= MAX_ID && flags < 1 << FLAG_BITS);
+        debug_assert!(head <= MAX_ID && flags & !FLAGS == 0);
         let entry = head << FLAG_BITS | flags;
         if let Some(at) = self.position(head) {
             self.entries[at] = entry;
@@ -85,9 +88,7 @@ impl OutList {
 
     /// The heads and their flags, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.entries
-            .iter()
-            .map(|e| (e >> FLAG_BITS, e & ((1 << FLAG_BITS) - 1)))
+        self.entries.iter().map(|e| (e >> FLAG_BITS, e & FLAGS))
     }
 }
 

@@ -5,15 +5,18 @@
 //! Instead, when every worker shares one process, the engine builds the reverse graph once, straight
 //! from its own table of arcs (an [`ArcSource`], read in place: no list of the arcs is made), puts
 //! it in a [`BulkSlot`] and sends one marker through [`crate::Inputs::bulk`]; every worker's RR-set
-//! operator takes its copy from the slot, the copies sharing the graph's arc lists (see
-//! [`ReverseGraph::share`]). A cluster's other processes could not read the slot, so a cluster
-//! sends every arc as a record.
+//! operator takes its copy from the slot, the copies sharing the loaded graph (arcs, ids, stats:
+//! see [`ReverseGraph::loaded`]). A cluster's other processes could not read the slot, so a cluster
+//! sends every arc as a record; a worker loads the records of its first arcs the same way
+//! ([`ArcRecords`]), one graph per worker.
 
 use std::sync::{Arc, Mutex};
 
+use rustc_hash::FxHashMap;
+
 use crate::Time;
 use crate::model::{ArcFact, Node};
-use crate::reverse_graph::ReverseGraph;
+use crate::reverse_graph::{GraphChange, ReverseGraph};
 
 /// A table of arcs a graph can be loaded from, read in place.
 pub trait ArcSource {
@@ -23,6 +26,55 @@ pub trait ArcSource {
     /// Calls `f` with every arc once, as (tail index, head index, fact), in the same order every
     /// time.
     fn for_each_arc(&self, f: &mut dyn FnMut(u32, u32, ArcFact));
+}
+
+/// The arc insertions among a time's graph changes, read in place as an [`ArcSource`]: a
+/// cluster's first arcs, loaded like a bulk graph rather than one record at a time (exact-sized
+/// rows instead of lists grown by pushes).
+pub struct ArcRecords<'a> {
+    changes: &'a [(GraphChange, isize)],
+    nodes: Vec<Node>,
+    index: FxHashMap<Node, u32>,
+}
+
+impl<'a> ArcRecords<'a> {
+    /// The arcs `changes` adds (each once, as inputs are sets).
+    pub fn new(changes: &'a [(GraphChange, isize)]) -> Self {
+        let mut records = ArcRecords {
+            changes,
+            nodes: Vec::new(),
+            index: FxHashMap::default(),
+        };
+        for (u, v, _) in records.arcs() {
+            for w in [u, v] {
+                let next = records.nodes.len() as u32;
+                records.index.entry(w).or_insert_with(|| {
+                    records.nodes.push(w);
+                    next
+                });
+            }
+        }
+        records
+    }
+
+    fn arcs(&self) -> impl Iterator<Item = (Node, Node, ArcFact)> + 'a {
+        self.changes.iter().filter_map(|&(c, r)| match c {
+            GraphChange::Arc(u, v, fact) if r > 0 => Some((u, v, fact)),
+            _ => None,
+        })
+    }
+}
+
+impl ArcSource for ArcRecords<'_> {
+    fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    fn for_each_arc(&self, f: &mut dyn FnMut(u32, u32, ArcFact)) {
+        for (u, v, fact) in self.arcs() {
+            f(self.index[&u], self.index[&v], fact);
+        }
+    }
 }
 
 /// Where the engine leaves the initial graph of a time for the workers of its process.
@@ -37,12 +89,9 @@ struct Held {
 }
 
 impl BulkSlot {
-    /// Puts `graph` here for time `t`, for `readers` workers to take; with several, their copies
-    /// share its arc lists.
-    pub fn put(&self, t: Time, mut graph: ReverseGraph, readers: usize) {
-        if readers > 1 {
-            graph.share();
-        }
+    /// Puts `graph` here for time `t`, for `readers` workers to take; their copies share the
+    /// loaded graph.
+    pub fn put(&self, t: Time, graph: ReverseGraph, readers: usize) {
         *self.0.lock().expect("not poisoned") = Some(Held {
             time: t,
             graph,

@@ -20,14 +20,23 @@
 //! tail's dense id and its weight; the rare arc whose fact does not fit (an explicit probability,
 //! a weight of 2^31 or more) keeps its fact in a side table. Each arc also costs 8 bytes in its
 //! tail's out-list (head and weight: to find the arcs of a tail that becomes an adopter, and to
-//! re-attach what a dead arc cut off from an RR set), and
-//! each node about 80 bytes (its lists' headers, stats, flags and its id in the id table).
+//! re-attach what a dead arc cut off from an RR set).
+//!
+//! The graph loaded at a run's start is one [`Base`] per process, shared by its workers: arrays
+//! of arcs with each node's range, the id table and the heads' stats, about 70 bytes a node. A
+//! worker adds 13 bytes a node (where its own copy of a node's lists is, if it made one, and the
+//! adopter flags and counts), and a copy of each node whose arcs its events changed: the list it
+//! changed and, for a head, its stats.
+
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-mod arc_list;
-use arc_list::ArcList;
+mod base;
+mod own;
+use base::Base;
+use own::{Arcs, Own, UNCHANGED};
 
 use crate::ArcSource;
 use crate::model::{ArcFact, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
@@ -57,22 +66,52 @@ struct InArc {
 /// The weight of an in-arc whose fact is kept in the side table.
 const SIDE: u32 = u32::MAX;
 
-/// A replica of the graph: in-arcs by head with their facts, each head's stats, and the adopters.
-/// A clone shares the arc lists of a graph that was [`ReverseGraph::share`]d (see `ArcList`).
+/// The weight an [`InArc`] holds for `fact`; `None` when the fact does not fit one (an explicit
+/// probability, a weight of `SIDE` or more) and goes in the side table.
+fn in_arc_weight(fact: &ArcFact) -> Option<u32> {
+    match *fact {
+        ArcFact {
+            weight,
+            explicit: None,
+        } if weight < SIDE as u64 => Some(weight as u32),
+        _ => None,
+    }
+}
+
+/// In [`ReverseGraph::in_at`] and `out_at`: the node's list is the base's.
+const BASE: u32 = u32::MAX;
+
+/// A head's in-arcs and stats, once this worker changed them.
+#[derive(Clone, Default)]
+struct OwnIn {
+    arcs: Own,
+    stats: HeadStats,
+}
+
+/// A replica of the graph: in-arcs by head with their facts, each head's stats, and the adopters;
+/// the loaded graph ([`Base`]) shared, what this worker's changes touched its own. A clone shares
+/// the base.
 #[derive(Clone, Default)]
 pub struct ReverseGraph {
     model: Option<Model>,
+    base: Arc<Base>,
+    /// Nodes first seen after the load, with dense ids from `base.len()` on.
     ids: FxHashMap<Node, Dense>,
-    /// Dense id → node.
+    /// Their nodes, by dense id − `base.len()`.
     nodes: Vec<Node>,
-    in_arcs: Vec<ArcList<InArc>>,
-    /// Dense tail → its out-arcs, in no order, each as its head and the weight of the in-arc.
-    out: Vec<ArcList<InArc>>,
-    stats: Vec<HeadStats>,
+    /// Dense head → its entry in `own_in`, or [`BASE`].
+    in_at: Vec<u32>,
+    own_in: Vec<OwnIn>,
+    /// Dense tail → its entry in `own_out`, or [`BASE`].
+    out_at: Vec<u32>,
+    /// Out-arcs this worker changed, in no order, each as its head (in `tail`) and the weight of
+    /// the in-arc.
+    own_out: Vec<Own>,
     adopter: Vec<bool>,
     /// In-arcs whose tail is an adopter: a non-adopter with some is a candidate.
     adopter_in: Vec<u32>,
-    /// Facts that do not fit an [`InArc`], by (tail, head).
+    /// Facts that do not fit an [`InArc`] of arcs added after the load, by (tail, head); the
+    /// base's side table holds the loaded ones.
     side: FxHashMap<(Dense, Dense), ArcFact>,
 }
 
@@ -86,61 +125,128 @@ impl ReverseGraph {
     }
 
     /// The graph of `arcs` under `model`, ready for searches (under LT, in-arcs in canonical
-    /// order).
+    /// order); its clones share it.
     pub fn loaded(model: Model, arcs: &impl ArcSource) -> Self {
-        let mut graph = ReverseGraph::new(model);
-        graph.load(arcs);
+        let mut base = Base::build(arcs);
         if model.is_lt() {
-            (0..graph.len() as Dense).for_each(|v| graph.sort_in_arcs(v));
+            let nodes = std::mem::take(&mut base.nodes);
+            base.in_arcs_mut()
+                .for_each(|list| list.sort_by_key(|a| nodes[a.tail as usize]));
+            base.nodes = nodes;
         }
-        graph
+        let n = base.len();
+        ReverseGraph {
+            model: Some(model),
+            base: Arc::new(base),
+            in_at: vec![BASE; n],
+            out_at: vec![BASE; n],
+            adopter: vec![false; n],
+            adopter_in: vec![0; n],
+            ..ReverseGraph::default()
+        }
     }
 
     /// The dense id of `v`, if it was ever seen.
     pub fn id(&self, v: Node) -> Option<Dense> {
-        self.ids.get(&v).copied()
+        self.base.ids.get(&v).or_else(|| self.ids.get(&v)).copied()
     }
 
     /// The node of a dense id.
     pub fn node(&self, d: Dense) -> Node {
-        self.nodes[d as usize]
+        match self.base.nodes.get(d as usize) {
+            Some(&v) => v,
+            None => self.nodes[d as usize - self.base.len()],
+        }
     }
 
     /// The number of dense ids given out.
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.base.len() + self.nodes.len()
     }
 
     /// Whether no node was ever seen.
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.len() == 0
     }
 
     /// The dense id of `v`, given out on first sight.
     pub fn intern(&mut self, v: Node) -> Dense {
-        if let Some(&d) = self.ids.get(&v) {
+        if let Some(d) = self.id(v) {
             return d;
         }
-        let d = self.nodes.len() as Dense;
+        let d = self.len() as Dense;
         self.ids.insert(v, d);
         self.nodes.push(v);
-        self.in_arcs.push(ArcList::default());
-        self.out.push(ArcList::default());
-        self.stats.push(HeadStats::default());
+        self.in_at.push(BASE);
+        self.out_at.push(BASE);
         self.adopter.push(false);
         self.adopter_in.push(0);
         d
     }
 
-    /// Room for `more` nodes in every per-node table.
-    fn reserve(&mut self, more: usize) {
-        self.ids.reserve(more);
-        self.nodes.reserve_exact(more);
-        self.in_arcs.reserve_exact(more);
-        self.out.reserve_exact(more);
-        self.stats.reserve_exact(more);
-        self.adopter.reserve_exact(more);
-        self.adopter_in.reserve_exact(more);
+    /// The in-arcs of dense head `v`.
+    fn in_arcs(&self, v: Dense) -> Arcs<'_> {
+        self.in_own(v).arcs(self.base.in_arcs(v))
+    }
+
+    fn in_own(&self, v: Dense) -> &Own {
+        match self.in_at[v as usize] {
+            BASE => &UNCHANGED,
+            at => &self.own_in[at as usize].arcs,
+        }
+    }
+
+    /// The stats of dense head `v`.
+    fn stats(&self, v: Dense) -> HeadStats {
+        match self.in_at[v as usize] {
+            BASE => self.base.stats(v),
+            at => self.own_in[at as usize].stats,
+        }
+    }
+
+    /// The out-arcs of dense tail `u`.
+    fn out_arcs(&self, u: Dense) -> Arcs<'_> {
+        let own = match self.out_at[u as usize] {
+            BASE => &UNCHANGED,
+            at => &self.own_out[at as usize],
+        };
+        own.arcs(self.base.out_arcs(u))
+    }
+
+    /// Head `v`'s in-arcs and stats to change, this worker's own, and the base's list under them.
+    fn in_mut(&mut self, v: Dense) -> (&mut OwnIn, &[InArc]) {
+        if self.in_at[v as usize] == BASE {
+            self.in_at[v as usize] = self.own_in.len() as u32;
+            self.own_in.push(OwnIn {
+                arcs: Own::default(),
+                stats: self.base.stats(v),
+            });
+        }
+        (
+            &mut self.own_in[self.in_at[v as usize] as usize],
+            self.base.in_arcs(v),
+        )
+    }
+
+    /// Tail `u`'s out-arcs to change, this worker's own, and the base's list under them.
+    fn out_mut(&mut self, u: Dense) -> (&mut Own, &[InArc]) {
+        if self.out_at[u as usize] == BASE {
+            self.out_at[u as usize] = self.own_out.len() as u32;
+            self.own_out.push(Own::default());
+        }
+        (
+            &mut self.own_out[self.out_at[u as usize] as usize],
+            self.base.out_arcs(u),
+        )
+    }
+
+    /// The fact of an in-arc kept in a side table.
+    fn side_fact(&self, u: Dense, v: Dense) -> ArcFact {
+        // This worker's first: an arc removed and added again with another fact is there.
+        match self.side.get(&(u, v)) {
+            Some(&fact) => fact,
+            None => self.base.side[&(u, v)],
+        }
     }
 
     /// The heads whose live in-arcs `change` may alter (dense; interned).
@@ -149,7 +255,7 @@ impl ReverseGraph {
             GraphChange::Arc(_, v, _) => into.push(self.intern(v)),
             GraphChange::Adopter(a) => {
                 let a = self.intern(a);
-                into.extend(self.out[a as usize].iter().map(|o| o.tail));
+                into.extend(self.out_heads(a));
             }
             GraphChange::Bulk => {}
         }
@@ -162,7 +268,7 @@ impl ReverseGraph {
             GraphChange::Adopter(a) => {
                 let a = self.intern(a);
                 into.push(a);
-                into.extend(self.out[a as usize].iter().map(|o| o.tail));
+                into.extend(self.out_heads(a));
             }
             GraphChange::Bulk => {}
         }
@@ -177,24 +283,15 @@ impl ReverseGraph {
             }
             GraphChange::Arc(u, v, fact) => {
                 let (u, v) = (self.intern(u), self.intern(v));
-                let tails = self.in_arcs[v as usize].to_mut();
-                let at = tails
-                    .iter()
-                    .position(|a| a.tail == u)
-                    .expect("a removed arc is there");
-                let side = tails.swap_remove(at).weight == SIDE;
-                shrink(tails);
+                let (head, base) = self.in_mut(v);
+                // A loaded fact stays in the base's side table, unread: the arc is gone.
+                let side = head.arcs.remove(base, u).weight == SIDE;
+                head.stats.add(&fact, -1);
                 if side {
                     self.side.remove(&(u, v));
                 }
-                self.stats[v as usize].add(&fact, -1);
-                let heads = self.out[u as usize].to_mut();
-                let at = heads
-                    .iter()
-                    .position(|h| h.tail == v)
-                    .expect("a removed arc's tail has out-arcs");
-                heads.swap_remove(at);
-                shrink(heads);
+                let (heads, base) = self.out_mut(u);
+                heads.remove(base, v);
                 if self.adopter[u as usize] {
                     self.adopter_in[v as usize] -= 1;
                 }
@@ -204,7 +301,8 @@ impl ReverseGraph {
                 let a = self.intern(a);
                 let blocked = diff > 0;
                 self.adopter[a as usize] = blocked;
-                for v in self.out[a as usize].iter().map(|o| o.tail) {
+                let heads: Vec<Dense> = self.out_heads(a).collect();
+                for v in heads {
                     let count = &mut self.adopter_in[v as usize];
                     if blocked {
                         *count += 1;
@@ -218,65 +316,17 @@ impl ReverseGraph {
 
     /// Adds the arc `u → v` (dense), which is not there.
     fn insert(&mut self, u: Dense, v: Dense, fact: ArcFact) {
-        let weight = match fact {
-            ArcFact {
-                weight,
-                explicit: None,
-            } if weight < SIDE as u64 => weight as u32,
-            _ => {
-                self.side.insert((u, v), fact);
-                SIDE
-            }
-        };
-        self.in_arcs[v as usize]
-            .to_mut()
-            .push(InArc { tail: u, weight });
-        self.stats[v as usize].add(&fact, 1);
+        let weight = in_arc_weight(&fact).unwrap_or_else(|| {
+            self.side.insert((u, v), fact);
+            SIDE
+        });
+        let (head, _) = self.in_mut(v);
+        head.arcs.push(InArc { tail: u, weight });
+        head.stats.add(&fact, 1);
         // In an out-list, `tail` holds the head.
-        self.out[u as usize]
-            .to_mut()
-            .push(InArc { tail: v, weight });
+        self.out_mut(u).0.push(InArc { tail: v, weight });
         if self.adopter[u as usize] {
             self.adopter_in[v as usize] += 1;
-        }
-    }
-
-    /// Adds a set of arcs none of which is there, each list sized once to what it will hold:
-    /// lists grown by pushes would keep a third of their room empty on average, 5 bytes an arc.
-    fn load(&mut self, arcs: &impl ArcSource) {
-        let nodes = arcs.nodes();
-        // Source index → dense id, interned on first use, so nodes no arc uses take no slot.
-        let mut dense = vec![Dense::MAX; nodes.len()];
-        self.reserve(nodes.len());
-        let mut id = |graph: &mut Self, i: u32| {
-            let d = &mut dense[i as usize];
-            if *d == Dense::MAX {
-                *d = graph.intern(nodes[i as usize]);
-            }
-            *d
-        };
-        let mut degrees: Vec<[u32; 2]> = Vec::new();
-        arcs.for_each_arc(&mut |u, v, _| {
-            let (u, v) = (id(self, u), id(self, v));
-            degrees.resize(self.len(), [0, 0]);
-            degrees[v as usize][0] += 1;
-            degrees[u as usize][1] += 1;
-        });
-        for (d, [into, from]) in degrees.into_iter().enumerate() {
-            self.in_arcs[d].to_mut().reserve_exact(into as usize);
-            self.out[d].to_mut().reserve_exact(from as usize);
-        }
-        arcs.for_each_arc(&mut |u, v, fact| {
-            let (u, v) = (id(self, u), id(self, v));
-            self.insert(u, v, fact);
-        });
-    }
-
-    /// Makes every arc list one that clones of this graph share, until a clone changes it: for
-    /// the workers of a process, which load the same initial graph.
-    pub fn share(&mut self) {
-        for list in self.in_arcs.iter_mut().chain(self.out.iter_mut()) {
-            list.share();
         }
     }
 
@@ -301,9 +351,7 @@ impl ReverseGraph {
             explicit: None,
         };
         match model {
-            Model::Wc | Model::Uniform(_) => {
-                Some(threshold(model, &common, self.stats[v as usize]))
-            }
+            Model::Wc | Model::Uniform(_) => Some(threshold(model, &common, self.stats(v))),
             Model::Weighted | Model::Lt(_) => None,
         }
     }
@@ -314,22 +362,21 @@ impl ReverseGraph {
         if self.adopter[u as usize] {
             return None;
         }
-        let arc = self.in_arcs[v as usize].iter().find(|a| a.tail == u)?;
+        let arc = self.in_arcs(v).find(|a| a.tail == u)?;
         Some(self.threshold_of(v, arc))
     }
 
     fn threshold_of(&self, v: Dense, arc: &InArc) -> (u64, bool) {
         let model = self.model.expect("a graph has a model");
-        let stats = self.stats[v as usize];
         let fact = match arc.weight {
-            SIDE => self.side[&(arc.tail, v)],
+            SIDE => self.side_fact(arc.tail, v),
             w => ArcFact {
                 weight: w as u64,
                 explicit: None,
             },
         };
         let shared = fact.explicit.is_none() && matches!(model, Model::Wc | Model::Uniform(_));
-        (threshold(model, &fact, stats), shared)
+        (threshold(model, &fact, self.stats(v)), shared)
     }
 
     /// [`ReverseGraph::live_in_arcs`] with, for each arc, whether its threshold is the head's
@@ -338,8 +385,7 @@ impl ReverseGraph {
         // The head's shared threshold once, not a division per arc: a search tests every in-arc
         // of every node it reaches, hubs' included.
         let common = self.shared_threshold(v);
-        self.in_arcs[v as usize]
-            .iter()
+        self.in_arcs(v)
             .filter(|arc| !self.adopter[arc.tail as usize])
             .map(move |arc| match common {
                 Some(t) if arc.weight != SIDE => (arc.tail, t, true),
@@ -350,23 +396,36 @@ impl ReverseGraph {
             })
     }
 
-    /// Puts the in-arcs of dense head `v` in ascending order of tail id, the canonical order of
+    /// Puts the in-arcs of dense head `v` in ascending order of tail node, the canonical order of
     /// the linear threshold model's pick (under LT, after every change of the head's in-arcs:
     /// arrivals append and removals swap, as under IC).
     pub fn sort_in_arcs(&mut self, v: Dense) {
-        let nodes = &self.nodes;
+        let key = |g: &Self, a: &InArc| g.node(a.tail);
+        // A list read as one slice (unchanged or whole) and in order is canonical already; a
+        // changed list is made whole, which `lt_pick` needs.
+        let base = self.base.in_arcs(v);
+        if let Some(arcs) = self.in_own(v).slice(base)
+            && arcs.is_sorted_by_key(|a| key(self, a))
+        {
+            return;
+        }
+        let (head, base) = self.in_mut(v);
+        head.arcs.make_whole(base);
+        let mut arcs = std::mem::take(head.arcs.whole_mut());
         // Stable: nearly sorted lists (a few arcs appended) sort in about linear time.
-        self.in_arcs[v as usize]
-            .to_mut()
-            .sort_by_key(|a| nodes[a.tail as usize]);
+        arcs.sort_by_key(|a| key(self, a));
+        *self.in_mut(v).0.arcs.whole_mut() = arcs;
     }
 
     /// The in-neighbour that dense head `v` picks under LT with draw `x` ([`lt_pick`] over the
     /// head's in-arcs, adopters' included: their weight is a choice that passes nothing on).
     /// The in-arcs must be in canonical order ([`ReverseGraph::sort_in_arcs`]).
     pub fn lt_pick(&self, v: Dense, x: u64) -> Option<Dense> {
-        let arcs = &self.in_arcs[v as usize];
-        let stats = self.stats[v as usize];
+        let arcs = self
+            .in_own(v)
+            .slice(self.base.in_arcs(v))
+            .expect("under LT a changed list is sorted, hence whole");
+        let stats = self.stats(v);
         // Under `lt` with no explicit weight into v (every arc then weighs 1 in `total`) the
         // intervals all have v's one weight w: the pick is the arc at x / w, no scan needed.
         if self.model == Some(Model::Lt(LtWeights::Wc)) && stats.total == stats.indeg as u128 {
@@ -386,16 +445,20 @@ impl ReverseGraph {
 
     /// The dense heads of `u`'s out-arcs.
     pub fn out_heads(&self, u: Dense) -> impl Iterator<Item = Dense> + '_ {
-        self.out[u as usize].iter().map(|o| o.tail)
+        self.out_arcs(u).map(|o| o.tail)
     }
 
-    /// The out-arcs of dense tail `u` with their thresholds (nothing when `u` is an adopter: its
-    /// arcs pass nothing).
-    pub fn live_out_arcs(&self, u: Dense) -> impl Iterator<Item = (Dense, u64)> + '_ {
+    /// The out-arcs of dense tail `u` into the heads `into` accepts, with their thresholds
+    /// (nothing when `u` is an adopter: its arcs pass nothing). The heads are filtered first: a
+    /// threshold costs a division and a read of the head's stats, and a hub's out-arcs are many.
+    pub fn live_out_arcs_into<'a>(
+        &'a self,
+        u: Dense,
+        into: impl Fn(Dense) -> bool + 'a,
+    ) -> impl Iterator<Item = (Dense, u64)> + 'a {
         let blocked = self.adopter[u as usize];
-        self.out[u as usize]
-            .iter()
-            .filter(move |_| !blocked)
+        self.out_arcs(u)
+            .filter(move |o| !blocked && into(o.tail))
             .map(move |o| {
                 let arc = InArc {
                     tail: u,
@@ -408,28 +471,6 @@ impl ReverseGraph {
     /// The in-arcs of dense head `v` that pass influence (tails that are not adopters), with
     /// their thresholds.
     pub fn live_in_arcs(&self, v: Dense) -> impl Iterator<Item = (Dense, u64)> + '_ {
-        let stats = self.stats[v as usize];
-        let model = self.model.expect("a graph has a model");
-        self.in_arcs[v as usize]
-            .iter()
-            .filter(|arc| !self.adopter[arc.tail as usize])
-            .map(move |arc| {
-                let fact = match arc.weight {
-                    SIDE => self.side[&(arc.tail, v)],
-                    w => ArcFact {
-                        weight: w as u64,
-                        explicit: None,
-                    },
-                };
-                (arc.tail, threshold(model, &fact, stats))
-            })
-    }
-}
-
-/// Gives back the memory of a list that emptied or shrank to a quarter of its capacity, so that
-/// churn does not leave every node at its peak degree.
-fn shrink<T>(list: &mut Vec<T>) {
-    if list.capacity() > 8 && list.len() * 4 < list.capacity() {
-        list.shrink_to(list.len() * 2);
+        self.live_in_arcs_shared(v).map(|(u, t, _)| (u, t))
     }
 }

@@ -10,7 +10,7 @@
 //! that head through every one of its in-arcs, at differential's per-record cost, and a hub's
 //! work lands on the one worker that owns the hub. Here instead each worker owns the samples
 //! that hash to it, keeps a replica of the graph ([`ReverseGraph`]: the changes are broadcast; the
-//! initial graph's arc lists are shared by the workers of a process, see `BulkSlot`),
+//! initial graph is shared by the workers of a process, see `BulkSlot`),
 //! and holds its samples' RR sets in a plain index with an inverted list (node → samples
 //! containing it), each as a spanning tree of live arcs towards its root. At each time, once both
 //! inputs are complete, it applies the graph and root changes and looks, in every sample that
@@ -25,6 +25,7 @@
 
 use std::collections::BTreeMap;
 
+use differential_dataflow::consolidation::consolidate;
 use differential_dataflow::{AsCollection, Hashable, VecCollection};
 use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::{Exchange, Pipeline};
@@ -32,9 +33,10 @@ use timely::dataflow::operators::Capability;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 
-use super::reverse_graph::GraphChange;
+use super::bulk::ArcRecords;
+use super::reverse_graph::{GraphChange, ReverseGraph};
 use super::sample_index::SampleIndex;
-use super::{BulkSlot, Time};
+use super::{ArcSource, BulkSlot, Time};
 use crate::model::{ArcFact, Model, Node, Sample};
 
 /// A membership the operator reports.
@@ -112,6 +114,8 @@ pub fn reverse_reachable<'s>(
                         graph.swap_remove(at);
                         let loaded = slot.as_ref().and_then(|s| s.take(t));
                         index.load(loaded.expect("a bulk marker comes with its graph"));
+                    } else if index.is_fresh() {
+                        graph = load_records(&mut index, model, graph);
                     }
                     let changes = index.advance(graph, roots);
                     output
@@ -121,6 +125,22 @@ pub fn reverse_reachable<'s>(
             }
         })
         .as_collection()
+}
+
+/// Loads the arcs that `graph` adds to a fresh index as one graph ([`ArcRecords`]); returns the
+/// other changes.
+fn load_records(
+    index: &mut SampleIndex,
+    model: Model,
+    mut graph: Vec<(GraphChange, isize)>,
+) -> Vec<(GraphChange, isize)> {
+    consolidate(&mut graph);
+    let records = ArcRecords::new(&graph);
+    if !records.nodes().is_empty() {
+        index.load(ReverseGraph::loaded(model, &records));
+    }
+    graph.retain(|&(c, r)| !(matches!(c, GraphChange::Arc(..)) && r > 0));
+    graph
 }
 
 /// The changes of one time, held under a capability for it.

@@ -4,10 +4,13 @@
 use differential_dataflow::consolidation::consolidate;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use inverted::Inverted;
+
 use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
 use super::rr_sets::Membership;
 use crate::model::{Coins, Model, Sample, is_live};
 
+mod inverted;
 mod moves;
 mod repair;
 mod walks;
@@ -98,7 +101,7 @@ pub(crate) struct SampleIndex {
     ids: FxHashMap<Sample, u32>,
     free: Vec<u32>,
     /// Dense node → ids of this worker's samples whose RR set contains it.
-    containing: Vec<Vec<u32>>,
+    containing: Inverted,
     /// Dense root → ids of this worker's samples rooted there.
     rooted: FxHashMap<Dense, Vec<u32>>,
     /// Search marks: `seen[v] == stamp` while `v` is in the tree being searched.
@@ -116,21 +119,26 @@ impl SampleIndex {
             held: Vec::new(),
             ids: FxHashMap::default(),
             free: Vec::new(),
-            containing: Vec::new(),
+            containing: Inverted::default(),
             rooted: FxHashMap::default(),
             seen: Vec::new(),
             stamp: 0,
         }
     }
 
+    /// Whether no graph change or sample came yet: the first arcs may be loaded in bulk.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.graph.is_empty() && self.held.is_empty()
+    }
+
     /// Takes `graph` (loaded in bulk) as the graph, before any sample or change exists.
     pub(crate) fn load(&mut self, graph: ReverseGraph) {
         assert!(
-            self.graph.is_empty() && self.held.is_empty(),
+            self.is_fresh(),
             "a bulk graph comes at a run's first time, before any graph change or sample"
         );
         self.graph = graph;
-        self.containing.resize(self.graph.len(), Vec::new());
+        self.containing.resize(self.graph.len());
     }
 
     /// Applies one time's graph and root changes; returns the membership changes.
@@ -229,7 +237,7 @@ impl SampleIndex {
                 });
                 self.ids.insert(s, id);
                 let root = self.graph.intern(s.root);
-                self.containing.resize(self.graph.len(), Vec::new());
+                self.containing.resize(self.graph.len());
                 self.rooted.entry(root).or_default().push(id);
                 dirty.insert(id);
             } else if let Some(&id) = self.ids.get(&s) {
@@ -309,7 +317,7 @@ impl SampleIndex {
         }
         self.search(coins, stack, &mut tree);
         for m in &tree[before..] {
-            self.containing[m.node as usize].push(id);
+            self.containing.push(m.node, id);
             changes.push((m.node, id, 1));
         }
         tree.sort_unstable_by_key(|m| m.node);
@@ -367,15 +375,12 @@ impl SampleIndex {
                     j += 1;
                 }
                 (Some(a), b) if b.is_none_or(|b| a < b) => {
-                    let list = &mut self.containing[a as usize];
-                    if let Some(at) = list.iter().position(|&x| x == id) {
-                        list.swap_remove(at);
-                    }
+                    self.containing.remove(a, id);
                     changes.push((a, id, -1));
                     i += 1;
                 }
                 (_, Some(b)) => {
-                    self.containing[b as usize].push(id);
+                    self.containing.push(b, id);
                     changes.push((b, id, 1));
                     j += 1;
                 }
@@ -412,9 +417,9 @@ impl SampleIndex {
         for (x, was, before) in flips {
             let node = self.graph.node(*x);
             let (ids, r) = if *was {
-                (before, -1)
+                (before.as_slice(), -1)
             } else {
-                (&self.containing[*x as usize], 1)
+                (&self.containing[*x], 1)
             };
             out.extend(
                 ids.iter()

@@ -131,3 +131,58 @@ fn sparse_samples_on_a_large_directed_graph() {
         );
     }
 }
+
+/// A hub that loses most of its loaded in-arcs one epoch at a time, gets some back, and whose
+/// tails become adopters: a worker keeps a changed list as a few changes over the loaded one
+/// until too many loaded arcs are gone, then copies it; every step must read the same arcs.
+#[test]
+fn a_hub_losing_its_loaded_arcs() {
+    use cimflow::input::{Event, EventKind, Op};
+    use cimflow::job::Loaded;
+    let ev = |op, kind| Event {
+        time: None,
+        op,
+        kind,
+    };
+    // Hub 0 with in-arcs from 1..=40, read by the samples rooted at its out-neighbours 201..=240;
+    // adopter 100 invites 1..=40.
+    let mut initial: Vec<Event> = (1..=40u64)
+        .flat_map(|i| {
+            [
+                ev(Op::Add, EventKind::Arc(i, 0, None)),
+                ev(Op::Add, EventKind::Arc(100, i, None)),
+                ev(Op::Add, EventKind::Arc(0, 200 + i, None)),
+            ]
+        })
+        .collect();
+    initial.push(ev(Op::Add, EventKind::Adopter(100, None)));
+    // New tails first, so that the list is copied with arcs of both kinds.
+    let mut events: Vec<Event> = (41..=45u64)
+        .map(|i| ev(Op::Add, EventKind::Arc(i, 0, None)))
+        .collect();
+    events.extend((1..=30u64).map(|i| ev(Op::Remove, EventKind::Arc(i, 0, None))));
+    events.extend((5..=12u64).map(|i| ev(Op::Add, EventKind::Arc(i, 0, None))));
+    events.extend((31..=34u64).map(|a| ev(Op::Add, EventKind::Adopter(a, None))));
+    events.extend((6..=9u64).map(|i| ev(Op::Remove, EventKind::Arc(i, 0, None))));
+    let loaded = Loaded {
+        initial,
+        events,
+        skipped: 0,
+    };
+    for model in [Model::Wc, Model::Weighted, Model::Lt(LtWeights::Wc)] {
+        for batch in [1, 4] {
+            let cfg = config(model, 3, batch, true);
+            let one = dataflow_output(1, &loaded, &cfg);
+            assert_eq!(
+                one,
+                oracle_output(&loaded, &cfg),
+                "{model:?}, batch {batch}"
+            );
+            assert_eq!(
+                one,
+                dataflow_output(2, &loaded, &cfg),
+                "{model:?}: 1 vs 2 workers"
+            );
+        }
+    }
+}

@@ -39,17 +39,17 @@ impl SampleIndex {
                 GraphChange::Bulk => unreachable!("bulk markers are taken out before"),
             }
         }
-        self.containing.resize(self.graph.len(), Vec::new());
+        self.containing.resize(self.graph.len());
         // Only heads that some sample here contains can flip anything.
         touched.sort_unstable();
         touched.dedup();
-        touched.retain(|&v| !self.containing[v as usize].is_empty());
+        touched.retain(|&v| !self.containing[v].is_empty());
         singles.sort_unstable();
         singles.dedup();
         // Under `weighted` (no shared threshold) every moved arc is found by comparing the heads'
         // whole lists below: singles are only for the models with a shared threshold.
         singles.retain(|&(v, _)| {
-            !self.containing[v as usize].is_empty() && self.graph.shared_threshold(v).is_some()
+            !self.containing[v].is_empty() && self.graph.shared_threshold(v).is_some()
         });
         let heads: Vec<(Dense, Option<u64>)> = touched
             .iter()
@@ -72,7 +72,7 @@ impl SampleIndex {
             self.graph.apply(change, r);
         }
         // Tails seen for the first time got their ids just now.
-        self.containing.resize(self.graph.len(), Vec::new());
+        self.containing.resize(self.graph.len());
         let flips = self.candidate_flips(maybe, was);
         let mut moves = Vec::new();
         for (v, old) in full {
@@ -119,7 +119,7 @@ impl SampleIndex {
     pub(super) fn candidate_status(&mut self, maybe: &mut Vec<Dense>) -> Vec<bool> {
         maybe.sort_unstable();
         maybe.dedup();
-        maybe.retain(|&v| !self.containing[v as usize].is_empty());
+        maybe.retain(|&v| !self.containing[v].is_empty());
         maybe.iter().map(|&v| self.graph.is_candidate(v)).collect()
     }
 
@@ -134,7 +134,7 @@ impl SampleIndex {
             .into_iter()
             .zip(was)
             .filter(|&(v, was)| self.graph.is_candidate(v) != was)
-            .map(|(v, was)| (v, was, self.containing[v as usize].clone()))
+            .map(|(v, was)| (v, was, self.containing[v].to_vec()))
             .collect()
     }
 
@@ -157,7 +157,7 @@ impl SampleIndex {
         // The summaries matter only where the head has a shared threshold (not under `weighted`).
         let summarise = self.graph.shared_threshold(v).is_some();
         let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
-        for &id in &self.containing[v as usize] {
+        for &id in &self.containing[v] {
             if dirty.contains(&id) {
                 continue;
             }

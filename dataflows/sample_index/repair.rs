@@ -74,9 +74,11 @@ impl SampleIndex {
         let mut attached = Vec::new();
         for &x in &cut {
             let node_x = self.graph.node(x);
-            let into = self.graph.live_out_arcs(x).find(|&(y, thr)| {
-                self.seen[y as usize] == self.stamp && coins.live(node_x, self.graph.node(y), thr)
-            });
+            let (seen, stamp) = (&self.seen, self.stamp);
+            let into = self
+                .graph
+                .live_out_arcs_into(x, |y| seen[y as usize] == stamp)
+                .find(|&(y, thr)| coins.live(node_x, self.graph.node(y), thr));
             if let Some((y, _)) = into {
                 attached.push((x, y));
             }

@@ -40,7 +40,7 @@ impl SampleIndex {
         let (touched, flips) = self.apply_graph_lt(graph, &mut dirty);
         let mut redo: FxHashMap<u32, Vec<Dense>> = FxHashMap::default();
         for &v in &touched {
-            for &id in &self.containing[v as usize] {
+            for &id in &self.containing[v] {
                 redo.entry(id).or_default().push(v);
             }
         }
@@ -90,14 +90,14 @@ impl SampleIndex {
                 GraphChange::Bulk => unreachable!("bulk markers are taken out before"),
             }
         }
-        self.containing.resize(self.graph.len(), Vec::new());
+        self.containing.resize(self.graph.len());
         let was = self.candidate_status(&mut maybe);
         // Retractions first, so that a fact moving from old to new replaces the old.
         graph.sort_by_key(|&(_, r)| r);
         for (change, r) in graph {
             self.graph.apply(change, r);
         }
-        self.containing.resize(self.graph.len(), Vec::new());
+        self.containing.resize(self.graph.len());
         heads.sort_unstable();
         heads.dedup();
         for v in heads {
@@ -106,7 +106,7 @@ impl SampleIndex {
         let flips = self.candidate_flips(maybe, was);
         touched.sort_unstable();
         touched.dedup();
-        touched.retain(|&v| !self.containing[v as usize].is_empty());
+        touched.retain(|&v| !self.containing[v].is_empty());
         (touched, flips)
     }
 

@@ -17,6 +17,7 @@
 pub mod bulk;
 pub mod coverage;
 pub mod model;
+pub mod node_ids;
 pub mod reverse_graph;
 pub mod rr_sets;
 mod sample_index;

@@ -148,7 +148,7 @@ impl ReverseGraph {
 
     /// The dense id of `v`, if it was ever seen.
     pub fn id(&self, v: Node) -> Option<Dense> {
-        self.base.ids.get(&v).or_else(|| self.ids.get(&v)).copied()
+        self.base.ids.get(v).or_else(|| self.ids.get(&v).copied())
     }
 
     /// The node of a dense id.

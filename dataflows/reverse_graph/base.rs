@@ -12,11 +12,12 @@ use rustc_hash::FxHashMap;
 use super::{Dense, InArc, SIDE, in_arc_weight};
 use crate::ArcSource;
 use crate::model::{ArcFact, HeadStats, Node};
+use crate::node_ids::NodeIds;
 
 /// The loaded graph: dense ids `0..len()`, in the order the arcs first use them.
 #[derive(Default)]
 pub(super) struct Base {
-    pub(super) ids: FxHashMap<Node, Dense>,
+    pub(super) ids: NodeIds,
     /// Dense id → node.
     pub(super) nodes: Vec<Node>,
     /// `in_arcs[in_start[v]..in_start[v + 1]]`: the in-arcs of head `v`.
@@ -54,9 +55,9 @@ impl Base {
         });
         let n = base.nodes.len();
         base.nodes.shrink_to_fit();
-        base.ids.reserve(n);
-        base.ids
-            .extend(base.nodes.iter().enumerate().map(|(d, &v)| (v, d as Dense)));
+        for (d, &v) in base.nodes.iter().enumerate() {
+            base.ids.insert(v, d as Dense);
+        }
         base.in_start = starts(degrees.iter().map(|d| d[0]));
         base.out_start = starts(degrees.iter().map(|d| d[1]));
         drop(degrees);

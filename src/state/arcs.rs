@@ -9,6 +9,7 @@
 //! `nodes`, 4 in `refs`, an empty out-list), so the tables grow with the distinct nodes ever
 //! seen, at most 2^29 of them.
 
+use dataflows::node_ids::NodeIds;
 use rustc_hash::FxHashMap;
 
 use super::out_list::{MAX_ID, OutList};
@@ -52,7 +53,7 @@ struct Extra {
 /// The arcs and the nodes' dense ids.
 #[derive(Clone, Debug, Default)]
 pub struct Arcs {
-    ids: FxHashMap<Node, Dense>,
+    ids: NodeIds,
     nodes: Vec<Node>,
     /// Dense tail → its heads, each with its flags.
     out: Vec<OutList>,
@@ -64,12 +65,12 @@ pub struct Arcs {
 impl Arcs {
     /// The dense id of `v`, if it was ever seen.
     pub fn id(&self, v: Node) -> Option<Dense> {
-        self.ids.get(&v).copied()
+        self.ids.get(v)
     }
 
     /// The dense id of `v`, given out on first sight.
     pub fn intern(&mut self, v: Node) -> Dense {
-        if let Some(&d) = self.ids.get(&v) {
+        if let Some(d) = self.ids.get(v) {
             return d;
         }
         let d = self.nodes.len() as Dense;

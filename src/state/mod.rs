@@ -216,18 +216,20 @@ impl State {
             }
             (op, EventKind::Friendship(u, v)) => {
                 let add = op == Op::Add;
-                let here = |s: &ArcState| s.friend;
-                let is = here(&self.arcs.get(u, v)) && here(&self.arcs.get(v, u));
+                let uv = self.lookup(u, v);
+                let vu = self.lookup_reverse(&uv);
+                let is = uv.state.friend && vu.state.friend;
                 if is == add {
                     false
                 } else {
-                    self.update(u, v, |s| s.friend = add);
-                    self.update(v, u, |s| s.friend = add);
+                    self.update(uv, |s| s.friend = add);
+                    self.update(vu, |s| s.friend = add);
                     true
                 }
             }
             (Op::Add, EventKind::Arc(u, v, p)) => {
-                let old = self.arcs.get(u, v);
+                let at = self.lookup(u, v);
+                let old = at.state;
                 // Re-adding without a probability keeps the one the arc has.
                 let explicit = p.or(if old.directed { old.explicit } else { None });
                 if old.directed && old.explicit == explicit {
@@ -237,7 +239,7 @@ impl State {
                     self.refusals.push(refusal);
                     return false;
                 } else {
-                    self.update(u, v, |s| {
+                    self.update(at, |s| {
                         s.directed = true;
                         s.explicit = explicit;
                     });
@@ -245,8 +247,9 @@ impl State {
                 }
             }
             (Op::Remove, EventKind::Arc(u, v, _)) => {
-                if self.arcs.get(u, v).directed {
-                    self.update(u, v, |s| {
+                let at = self.lookup(u, v);
+                if at.state.directed {
+                    self.update(at, |s| {
                         s.directed = false;
                         s.explicit = None;
                     });
@@ -256,7 +259,8 @@ impl State {
                 }
             }
             (op, EventKind::Interaction(u, v, n)) => {
-                let have = self.arcs.get(u, v).interactions;
+                let at = self.lookup(u, v);
+                let have = at.state.interactions;
                 let new = match op {
                     Op::Add => have.saturating_add(n),
                     Op::Remove => have.saturating_sub(n),
@@ -266,7 +270,7 @@ impl State {
                     self.counters.absent += 1;
                 }
                 if new != have {
-                    self.update(u, v, |s| s.interactions = new);
+                    self.update(at, |s| s.interactions = new);
                     self.counters.applied += 1;
                 }
                 return new != have;
@@ -351,9 +355,45 @@ impl State {
     }
 
     /// Changes arc `u → v` and records what the dataflow must see of the change.
-    fn update(&mut self, u: Node, v: Node, change: impl FnOnce(&mut ArcState)) {
-        let (du, dv) = (self.arcs.intern(u), self.arcs.intern(v));
-        let before = self.arcs.get_dense(du, dv);
+    /// The pair `u → v` as the state holds it, for [`State::update`]: one look-up of each
+    /// endpoint and of the arc per event, not one to test and another to change.
+    fn lookup(&self, u: Node, v: Node) -> Lookup {
+        let (du, dv) = (self.arcs.id(u), self.arcs.id(v));
+        self.lookup_dense(u, v, du, dv)
+    }
+
+    /// The pair `v → u` of the pair `u → v` that `at` looked up.
+    fn lookup_reverse(&self, at: &Lookup) -> Lookup {
+        self.lookup_dense(at.v, at.u, at.dv, at.du)
+    }
+
+    fn lookup_dense(
+        &self,
+        u: Node,
+        v: Node,
+        du: Option<arcs::Dense>,
+        dv: Option<arcs::Dense>,
+    ) -> Lookup {
+        let state = match (du, dv) {
+            (Some(du), Some(dv)) => self.arcs.get_dense(du, dv),
+            _ => ArcState::default(),
+        };
+        Lookup {
+            u,
+            v,
+            du,
+            dv,
+            state,
+        }
+    }
+
+    /// Changes the pair `at` looked up (and nothing changed since) by `change`, interning its
+    /// endpoints if new.
+    fn update(&mut self, at: Lookup, change: impl FnOnce(&mut ArcState)) {
+        let Lookup { u, v, du, dv, .. } = at;
+        let du = du.unwrap_or_else(|| self.arcs.intern(u));
+        let dv = dv.unwrap_or_else(|| self.arcs.intern(v));
+        let before = at.state;
         let mut after = before;
         change(&mut after);
         if self.model.is_lt() && before.explicit != after.explicit {
@@ -553,6 +593,17 @@ impl ArcSource for State {
             }
         }
     }
+}
+
+/// A pair `u → v` looked up in the state: the endpoints' dense ids where they have one, and the
+/// arc's state (the default when there is none).
+#[derive(Clone, Copy)]
+struct Lookup {
+    u: Node,
+    v: Node,
+    du: Option<arcs::Dense>,
+    dv: Option<arcs::Dense>,
+    state: ArcState,
 }
 
 #[cfg(test)]

@@ -55,13 +55,14 @@ impl TryFrom<StateRecord> for State {
                 explicit,
                 interactions,
             };
+            let at = state.lookup(u, v);
             let problem = if u == v {
                 Some("a self-loop")
             } else if !arc.exists() {
                 Some("no arc")
             } else if explicit.is_some_and(|p| !directed || !(0.0..=1.0).contains(&p)) {
                 Some("a probability without a directed arc, or outside [0, 1]")
-            } else if state.arcs.get(u, v).exists() {
+            } else if at.state.exists() {
                 Some("a repeated pair")
             } else if state.lt_refusal(u, v, None, explicit).is_some() {
                 Some("LT weights into the head that sum above 1")
@@ -71,7 +72,7 @@ impl TryFrom<StateRecord> for State {
             if let Some(problem) = problem {
                 return Err(format!("arc {u} -> {v}: {problem}"));
             }
-            state.update(u, v, |s| *s = arc);
+            state.update(at, |s| *s = arc);
         }
         for (a, k) in r.adopters {
             if state.adopters.insert(a, k).is_some() {

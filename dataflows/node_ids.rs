@@ -30,7 +30,7 @@ impl NodeIds {
     /// The dense id of `v`, if it has one.
     #[inline]
     pub fn get(&self, v: Node) -> Option<u32> {
-        match self.direct.get(v as usize) {
+        match slot(v).and_then(|i| self.direct.get(i)) {
             Some(&NONE) => None,
             Some(&d) => Some(d),
             None => self.other.get(&v).copied(),
@@ -42,10 +42,10 @@ impl NodeIds {
         debug_assert!(self.get(v).is_none() && d != NONE);
         self.len += 1;
         let limit = 2 * self.len + MARGIN;
-        if (v as usize) >= self.direct.len() && (v as usize) < limit {
-            self.grow((v as usize + 1).max(2 * self.direct.len()).min(limit));
+        if let Some(i) = slot(v).filter(|&i| i >= self.direct.len() && i < limit) {
+            self.grow((i + 1).max(2 * self.direct.len()).min(limit));
         }
-        match self.direct.get_mut(v as usize) {
+        match slot(v).and_then(|i| self.direct.get_mut(i)) {
             Some(slot) => *slot = d,
             None => {
                 self.other.insert(v, d);
@@ -66,10 +66,10 @@ impl NodeIds {
     /// Extends the direct table to `len` slots, moving the nodes it now covers out of the map.
     fn grow(&mut self, len: usize) {
         self.direct.resize(len, NONE);
-        if self.other.keys().any(|&v| (v as usize) < len) {
+        if self.other.keys().any(|&v| slot(v).is_some_and(|i| i < len)) {
             let direct = &mut self.direct;
             self.other
-                .retain(|&v, &mut d| match direct.get_mut(v as usize) {
+                .retain(|&v, &mut d| match slot(v).and_then(|i| direct.get_mut(i)) {
                     Some(slot) => {
                         *slot = d;
                         false
@@ -78,6 +78,11 @@ impl NodeIds {
                 });
         }
     }
+}
+
+/// The direct table's slot of node `v`, where it can have one on this platform.
+fn slot(v: Node) -> Option<usize> {
+    usize::try_from(v).ok()
 }
 
 #[cfg(test)]

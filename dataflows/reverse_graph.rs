@@ -22,11 +22,12 @@
 //! tail's out-list (head and weight: to find the arcs of a tail that becomes an adopter, and to
 //! re-attach what a dead arc cut off from an RR set).
 //!
-//! The graph loaded at a run's start is one [`Base`] per process, shared by its workers: arrays
-//! of arcs with each node's range, the id table and the heads' stats, about 70 bytes a node. A
-//! worker adds 13 bytes a node (where its own copy of a node's lists is, if it made one, and the
-//! adopter flags and counts), and a copy of each node whose arcs its events changed: the list it
-//! changed and, for a head, its stats.
+//! The graph loaded at a run's start is one `Base` per process, shared by its workers: arrays
+//! of arcs with each node's range, the id table and the heads' stats, about 60 bytes a node. A
+//! worker adds 13 bytes a node (where its changes to a node's lists are, if it made any, and the
+//! adopter flags and counts), and for each node whose arcs its events changed, the change as a
+//! delta over the shared list (`Own`: the arcs added, the loaded ones gone; a copy once many
+//! are gone) and, for a head, its stats.
 
 use std::sync::Arc;
 
@@ -89,7 +90,7 @@ struct OwnIn {
 }
 
 /// A replica of the graph: in-arcs by head with their facts, each head's stats, and the adopters;
-/// the loaded graph ([`Base`]) shared, what this worker's changes touched its own. A clone shares
+/// the loaded graph (`Base`) shared, what this worker's changes touched its own. A clone shares
 /// the base.
 #[derive(Clone, Default)]
 pub struct ReverseGraph {

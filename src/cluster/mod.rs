@@ -4,7 +4,7 @@
 //!
 //! Every process runs the same command with the same flags except `-p`, its index. Worker `i` of
 //! process `p` is worker `p·w + i` of the computation, so process 0 hosts worker 0, the worker
-//! that drives the epochs (see [`crate::job::on_cluster`]).
+//! that drives the epochs (see [`crate::job::workers::with_session`]).
 //!
 //! **Input is read once, by process 0.** The event files are small next to the RR sets that the
 //! workers share, so spreading the reading would save little; and a single reader keeps the set

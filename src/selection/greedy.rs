@@ -10,7 +10,7 @@
 //! the optimum's R1 coverage: the second by submodularity, the first because round-robin greedy
 //! is 1/2-approximate on the coverage it maximises.
 //!
-//! gain[v] = Δ(v | S) is kept exact: when a sample becomes covered, every candidate in it loses
+//! `gain[v]` = Δ(v | S) is kept exact: when a sample becomes covered, every candidate in it loses
 //! one. A turn is then one scan of C_a, and the whole run is O(Σ_a k_a·|C_a| + Σ memberships).
 
 use crate::model::Node;

@@ -1,5 +1,5 @@
 //! The accepted arcs, compactly: nodes on dense `u32` ids, each pair's flags packed with its head
-//! into 4 bytes of its tail's out-list ([`OutList`]), with the rare extras (an explicit
+//! into 4 bytes of its tail's out-list (`OutList`), with the rare extras (an explicit
 //! probability, interactions) in a side table.
 //!
 //! At tens of millions of arcs the state is among the largest things a process holds: a hash

@@ -12,10 +12,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use rustc_hash::FxHashMap;
-
 use crate::Time;
 use crate::model::{ArcFact, Node};
+use crate::node_ids::NodeIds;
 use crate::reverse_graph::{GraphChange, ReverseGraph};
 
 /// A table of arcs a graph can be loaded from, read in place.
@@ -34,7 +33,7 @@ pub trait ArcSource {
 pub struct ArcRecords<'a> {
     changes: &'a [(GraphChange, isize)],
     nodes: Vec<Node>,
-    index: FxHashMap<Node, u32>,
+    index: NodeIds,
 }
 
 impl<'a> ArcRecords<'a> {
@@ -43,15 +42,14 @@ impl<'a> ArcRecords<'a> {
         let mut records = ArcRecords {
             changes,
             nodes: Vec::new(),
-            index: FxHashMap::default(),
+            index: NodeIds::default(),
         };
         for (u, v, _) in records.arcs() {
             for w in [u, v] {
-                let next = records.nodes.len() as u32;
-                records.index.entry(w).or_insert_with(|| {
+                if records.index.get(w).is_none() {
+                    records.index.insert(w, records.nodes.len() as u32);
                     records.nodes.push(w);
-                    next
-                });
+                }
             }
         }
         records
@@ -72,7 +70,8 @@ impl ArcSource for ArcRecords<'_> {
 
     fn for_each_arc(&self, f: &mut dyn FnMut(u32, u32, ArcFact)) {
         for (u, v, fact) in self.arcs() {
-            f(self.index[&u], self.index[&v], fact);
+            let index = |w| self.index.get(w).expect("indexed in `new`");
+            f(index(u), index(v), fact);
         }
     }
 }

@@ -41,6 +41,7 @@ use own::{Arcs, Own, UNCHANGED};
 
 use crate::ArcSource;
 use crate::model::{ArcFact, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
+use crate::node_ids::NodeIds;
 
 /// A change to the graph as the RR sets see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -97,7 +98,7 @@ pub struct ReverseGraph {
     model: Option<Model>,
     base: Arc<Base>,
     /// Nodes first seen after the load, with dense ids from `base.len()` on.
-    ids: FxHashMap<Node, Dense>,
+    ids: NodeIds,
     /// Their nodes, by dense id − `base.len()`.
     nodes: Vec<Node>,
     /// Dense head → its entry in `own_in`, or [`BASE`].
@@ -149,7 +150,7 @@ impl ReverseGraph {
 
     /// The dense id of `v`, if it was ever seen.
     pub fn id(&self, v: Node) -> Option<Dense> {
-        self.base.ids.get(v).or_else(|| self.ids.get(&v).copied())
+        self.base.ids.get(v).or_else(|| self.ids.get(v))
     }
 
     /// The node of a dense id.

@@ -16,6 +16,7 @@
 
 pub mod bulk;
 pub mod coverage;
+pub mod lists;
 pub mod model;
 pub mod node_ids;
 pub mod reverse_graph;

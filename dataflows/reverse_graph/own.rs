@@ -8,6 +8,7 @@
 //! gone is copied whole, which bounds the filter a reader pays per arc.
 
 use super::{Dense, InArc};
+use crate::lists::give_back_room;
 
 /// The base arcs a list may have lost before it is copied whole.
 const MAX_GONE: usize = 8;
@@ -61,7 +62,7 @@ impl Own {
     pub(super) fn remove(&mut self, base: &[InArc], key: Dense) -> InArc {
         if let Some(at) = self.added.iter().position(|a| a.tail == key) {
             let arc = self.added.swap_remove(at);
-            shrink(&mut self.added);
+            give_back_room(&mut self.added);
             return arc;
         }
         let arc = *self
@@ -125,14 +126,6 @@ impl<'a> Iterator for Arcs<'a> {
             }
         }
         self.added.next()
-    }
-}
-
-/// Gives back the memory of a list that emptied or shrank to a quarter of its capacity, so that
-/// churn does not leave every node at its peak degree.
-fn shrink<T>(list: &mut Vec<T>) {
-    if list.capacity() > 8 && list.len() * 4 < list.capacity() {
-        list.shrink_to(list.len() * 2);
     }
 }
 

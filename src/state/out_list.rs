@@ -9,6 +9,8 @@
 //! an addition, a merge of the run every [`TAIL`] additions (on a graph of 16 million arcs whose
 //! largest out-degree is 40,000, about 10^8 entries moved in all).
 
+use dataflows::lists::give_back_room;
+
 /// The low bits of an entry that hold the flags.
 pub const FLAG_BITS: u32 = 3;
 
@@ -75,9 +77,7 @@ impl OutList {
         } else {
             self.entries.swap_remove(at);
         }
-        if self.entries.capacity() > 8 && self.entries.len() * 4 < self.entries.capacity() {
-            self.entries.shrink_to(self.entries.len() * 2);
-        }
+        give_back_room(&mut self.entries);
         true
     }
 

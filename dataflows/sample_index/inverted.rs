@@ -30,7 +30,11 @@ impl Inverted {
 
     /// Notes that sample `id` no longer contains `v`.
     pub(super) fn remove(&mut self, v: Dense, id: u32) {
-        let list = self.list_mut(v);
+        // A node no sample held has no list to make for a removal.
+        let list = match self.at[v as usize] {
+            NONE => return,
+            at => &mut self.lists[at as usize],
+        };
         if let Some(at) = list.iter().position(|&x| x == id) {
             list.swap_remove(at);
         }

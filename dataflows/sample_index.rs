@@ -5,6 +5,7 @@ use differential_dataflow::consolidation::consolidate;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use inverted::Inverted;
+use summary::Summary;
 
 use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
 use super::rr_sets::Membership;
@@ -13,6 +14,7 @@ use crate::model::{Coins, Model, Sample, is_live};
 mod inverted;
 mod moves;
 mod repair;
+mod summary;
 mod walks;
 
 /// An in-arc whose threshold moved: (tail, before, after), `None` where it passed nothing.
@@ -21,43 +23,17 @@ type Moved = (Dense, Option<u64>, Option<u64>);
 /// A change of `rr`: (dense node, sample id, ±1).
 type RrChange = (Dense, u32, isize);
 
-/// One member of a sample's RR set: the node, the node through which the last search reached it
-/// (the root: itself), and a summary of the coins of its in-arcs that share the head's threshold
-/// (see [`ReverseGraph::shared_threshold`]): the largest coin of a live one, the smallest of a dead
-/// one. When the head's in-degree moves the shared threshold from t to t' under `wc`, none of those
-/// arcs flips unless `max_live ≥ t'` (t' < t) or `min_dead < t'` (t' > t), so most samples holding
-/// a hub need not test its in-arcs again. The summary may be looser than exact (an arc that went
-/// away still counts), never tighter.
+/// One member of a sample's RR set: the node, and the node through which the last search reached
+/// it (the root: itself). Its summary of the node's in-arcs is in the node's inverted list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Member {
     node: Dense,
     parent: Dense,
-    max_live: u64,
-    min_dead: u64,
 }
 
 impl Member {
     fn new(node: Dense, parent: Dense) -> Self {
-        Member {
-            node,
-            parent,
-            max_live: 0,
-            min_dead: u64::MAX,
-        }
-    }
-
-    /// Counts an in-arc's coin `c` under its threshold `t` into the summary.
-    fn note(&mut self, c: u64, t: u64) {
-        if is_live(c, t) {
-            self.max_live = self.max_live.max(c);
-        } else {
-            self.min_dead = self.min_dead.min(c);
-        }
-    }
-
-    /// Whether some in-arc under the shared threshold may flip when it moves from `old` to `new`.
-    fn may_flip(&self, old: u64, new: u64) -> bool {
-        (new < old && !is_live(self.max_live, new)) || (new > old && is_live(self.min_dead, new))
+        Member { node, parent }
     }
 }
 
@@ -107,6 +83,8 @@ pub(crate) struct SampleIndex {
     /// Search marks: `seen[v] == stamp` while `v` is in the tree being searched.
     seen: Vec<u32>,
     stamp: u32,
+    /// A search's summaries, by position in the tree it grows.
+    sums: Vec<Summary>,
 }
 
 impl SampleIndex {
@@ -123,6 +101,7 @@ impl SampleIndex {
             rooted: FxHashMap::default(),
             seen: Vec::new(),
             stamp: 0,
+            sums: Vec::new(),
         }
     }
 
@@ -280,12 +259,18 @@ impl SampleIndex {
             self.mark(root);
             tree.push(Member::new(root, root));
             stack.push(0);
-            self.search(coins, stack, &mut tree);
+            self.search(coins, stack, &mut tree, 0);
         }
+        // Members that stay keep their entries, whose summaries every time's moves keep valid.
+        let mut new: Vec<(Dense, Summary)> = tree
+            .iter()
+            .zip(&self.sums)
+            .map(|(m, &summary)| (m.node, summary))
+            .collect();
+        new.sort_unstable_by_key(|m| m.0);
         tree.sort_unstable_by_key(|m| m.node);
         let held = self.held[id as usize].as_mut().expect("held");
         let old = std::mem::replace(&mut held.tree, tree);
-        let new: Vec<Dense> = held.tree.iter().map(|m| m.node).collect();
         let old: Vec<Dense> = old.iter().map(|m| m.node).collect();
         self.diff(id, &old, &new, changes);
     }
@@ -315,9 +300,9 @@ impl SampleIndex {
                 tree.push(Member::new(u, v));
             }
         }
-        self.search(coins, stack, &mut tree);
-        for m in &tree[before..] {
-            self.containing.push(m.node, id);
+        self.search(coins, stack, &mut tree, before);
+        for (m, &summary) in tree[before..].iter().zip(&self.sums) {
+            self.containing.push(m.node, id, summary);
             changes.push((m.node, id, 1));
         }
         tree.sort_unstable_by_key(|m| m.node);
@@ -339,12 +324,20 @@ impl SampleIndex {
 
     /// Extends `tree` with every node that reaches one of it over arcs live under `coins`,
     /// starting from the members whose positions in `tree` are on `stack` (which it empties).
-    /// Members are marked in `seen`; each member expanded gets its summary of coins.
-    fn search(&mut self, coins: Coins, stack: &mut Vec<usize>, tree: &mut Vec<Member>) {
+    /// Members are marked in `seen`; each member expanded, all those from position `from` on,
+    /// gets its summary of coins in `sums[position − from]`.
+    fn search(
+        &mut self,
+        coins: Coins,
+        stack: &mut Vec<usize>,
+        tree: &mut Vec<Member>,
+        from: usize,
+    ) {
+        self.sums.clear();
         while let Some(at) = stack.pop() {
             let v = tree[at].node;
             let head = self.graph.node(v);
-            let mut summary = tree[at];
+            let mut summary = Summary::EMPTY;
             for (u, thr, shared) in self.graph.live_in_arcs_shared(v) {
                 let fresh = self.seen[u as usize] != self.stamp;
                 // Only the shared arcs need the coin of a tail already in the tree.
@@ -361,26 +354,38 @@ impl SampleIndex {
                     tree.push(Member::new(u, v));
                 }
             }
-            tree[at] = summary;
+            let i = at - from;
+            if self.sums.len() <= i {
+                self.sums.resize(i + 1, Summary::UNKNOWN);
+            }
+            self.sums[i] = summary;
         }
+        debug_assert_eq!(self.sums.len(), tree.len() - from);
     }
 
-    /// Records the change of sample `id`'s RR set from `old` to `new` (both ascending).
-    fn diff(&mut self, id: u32, old: &[Dense], new: &[Dense], changes: &mut Vec<RrChange>) {
+    /// Records the change of sample `id`'s RR set from `old` to `new` (both ascending; a new
+    /// member comes with its summary).
+    fn diff(
+        &mut self,
+        id: u32,
+        old: &[Dense],
+        new: &[(Dense, Summary)],
+        changes: &mut Vec<RrChange>,
+    ) {
         let (mut i, mut j) = (0, 0);
         while i < old.len() || j < new.len() {
             match (old.get(i).copied(), new.get(j).copied()) {
-                (Some(a), Some(b)) if a == b => {
+                (Some(a), Some((b, _))) if a == b => {
                     i += 1;
                     j += 1;
                 }
-                (Some(a), b) if b.is_none_or(|b| a < b) => {
+                (Some(a), b) if b.is_none_or(|(b, _)| a < b) => {
                     self.containing.remove(a, id);
                     changes.push((a, id, -1));
                     i += 1;
                 }
-                (_, Some(b)) => {
-                    self.containing.push(b, id);
+                (_, Some((b, summary))) => {
+                    self.containing.push(b, id, summary);
                     changes.push((b, id, 1));
                     j += 1;
                 }
@@ -416,15 +421,12 @@ impl SampleIndex {
         }
         for (x, was, before) in flips {
             let node = self.graph.node(*x);
-            let (ids, r) = if *was {
-                (before.as_slice(), -1)
+            let candidate = |id: u32| Membership::Candidate(node, sample(id));
+            if *was {
+                out.extend(before.iter().map(|&id| (candidate(id), -1)));
             } else {
-                (&self.containing[*x], 1)
-            };
-            out.extend(
-                ids.iter()
-                    .map(|&id| (Membership::Candidate(node, sample(id)), r)),
-            );
+                out.extend(self.containing.ids(*x).map(|id| (candidate(id), 1)));
+            }
         }
         out
     }

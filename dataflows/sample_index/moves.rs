@@ -3,7 +3,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{HeadMove, Member, Moved, SampleIndex};
+use super::{HeadMove, Moved, SampleIndex, Summary};
 use crate::model::{Node, is_live};
 use crate::reverse_graph::{Dense, GraphChange};
 
@@ -134,15 +134,17 @@ impl SampleIndex {
             .into_iter()
             .zip(was)
             .filter(|&(v, was)| self.graph.is_candidate(v) != was)
-            .map(|(v, was)| (v, was, self.containing[v].to_vec()))
+            .map(|(v, was)| (v, was, self.containing.ids(v).collect()))
             .collect()
     }
 
     /// (2) For a sample containing `v`, an arc u → v that dies matters only if it is the tree edge
-    /// by which u was reached (then what hung from u is cut off, and re-attached where it can); one that comes alive matters
-    /// only if u is not a member yet (then the sample grows from u). Every other member keeps a
-    /// live tree path to the root. The arcs under a moved shared threshold are tested only in the
-    /// samples whose summary of `v` says one of them may flip.
+    /// by which u was reached (then what hung from u is cut off, and re-attached where it can); one
+    /// that comes alive matters only if u is not a member yet (then the sample grows from u). Every
+    /// other member keeps a live tree path to the root. The arcs under a moved shared threshold
+    /// are tested only in the samples whose summary of `v` says one of them may flip. Every
+    /// sample's summary is brought up to date, a dirty one's too: its members that stay after
+    /// the search keep their entries.
     pub(super) fn affected(
         &mut self,
         head: &HeadMove,
@@ -157,14 +159,17 @@ impl SampleIndex {
         // The summaries matter only where the head has a shared threshold (not under `weighted`).
         let summarise = self.graph.shared_threshold(v).is_some();
         let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
-        for &id in &self.containing[v] {
-            if dirty.contains(&id) {
-                continue;
-            }
-            let held = self.held[id as usize]
-                .as_mut()
+        let SampleIndex {
+            graph,
+            held,
+            containing,
+            ..
+        } = self;
+        for entry in containing.entries_mut(v) {
+            let id = entry.id;
+            let held = held[id as usize]
+                .as_ref()
                 .expect("a containing sample is held");
-            let at = summarise.then(|| held.find(v).expect("a containing sample has the head"));
             let coins = held.coins;
             flips.clear();
             for (&(u, before, after), &node_u) in head.singles.iter().zip(&tails) {
@@ -173,26 +178,29 @@ impl SampleIndex {
                     before.is_some_and(|t| is_live(c, t)),
                     after.is_some_and(|t| is_live(c, t)),
                 );
-                if let (Some(t), Some(at)) = (after, at) {
-                    held.tree[at].note(c, t);
+                if let (Some(t), true) = (after, summarise) {
+                    entry.summary.note(c, t);
                 }
                 if was != is {
                     flips.push((u, was, is));
                 }
             }
-            if let (Some((old, new)), Some(at)) = (head.shared, at)
-                && held.tree[at].may_flip(old, new)
+            if let (Some((old, new)), true) = (head.shared, summarise)
+                && entry.summary.may_flip(old, new)
             {
                 // Test them all, and summarise them afresh on the way.
-                let mut summary = Member::new(v, held.tree[at].parent);
-                for (u, t, shared) in self.graph.live_in_arcs_shared(v) {
-                    let c = coins.coin(self.graph.node(u), node_v);
+                let mut summary = Summary::EMPTY;
+                for (u, t, shared) in graph.live_in_arcs_shared(v) {
+                    let c = coins.coin(graph.node(u), node_v);
                     summary.note(c, t);
                     if shared && !is_single(u) && is_live(c, old) != is_live(c, t) {
                         flips.push((u, is_live(c, old), is_live(c, t)));
                     }
                 }
-                held.tree[at] = summary;
+                entry.summary = summary;
+            }
+            if dirty.contains(&id) {
+                continue;
             }
             for &(u, was, is) in &flips {
                 match (was, is) {

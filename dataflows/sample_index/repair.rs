@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashSet;
 
-use super::{Member, RrChange, SampleIndex};
+use super::{Member, RrChange, SampleIndex, Summary};
 use crate::reverse_graph::Dense;
 
 impl SampleIndex {
@@ -116,7 +116,8 @@ impl SampleIndex {
         kept.sort_unstable_by_key(|m| m.node);
         tree.sort_unstable_by_key(|m| m.node);
         let old: Vec<Dense> = tree.iter().map(|m| m.node).collect();
-        let new: Vec<Dense> = kept.iter().map(|m| m.node).collect();
+        // What stays keeps its entry: nothing joins a repaired sample, so no summary is needed.
+        let new: Vec<(Dense, Summary)> = kept.iter().map(|m| (m.node, Summary::UNKNOWN)).collect();
         self.held[id as usize].as_mut().expect("held").tree = kept;
         self.diff(id, &old, &new, changes);
     }

@@ -20,7 +20,7 @@
 use differential_dataflow::consolidation::consolidate;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Member, RrChange, SampleIndex};
+use super::{Member, RrChange, SampleIndex, Summary};
 use crate::model::{Coins, Sample};
 use crate::reverse_graph::{Dense, GraphChange};
 use crate::rr_sets::Membership;
@@ -40,7 +40,7 @@ impl SampleIndex {
         let (touched, flips) = self.apply_graph_lt(graph, &mut dirty);
         let mut redo: FxHashMap<u32, Vec<Dense>> = FxHashMap::default();
         for &v in &touched {
-            for &id in &self.containing[v] {
+            for id in self.containing.ids(v) {
                 redo.entry(id).or_default().push(v);
             }
         }
@@ -133,9 +133,9 @@ impl SampleIndex {
             }
             let mut old: Vec<Dense> = walk.drain(i + 1..).map(|m| m.node).collect();
             self.walk_on(coins, &mut walk);
-            let mut new: Vec<Dense> = walk[i + 1..].iter().map(|m| m.node).collect();
+            let mut new: Vec<(Dense, Summary)> = walk[i + 1..].iter().map(unsummarised).collect();
             old.sort_unstable();
-            new.sort_unstable();
+            new.sort_unstable_by_key(|m| m.0);
             self.diff(id, &old, &new, changes);
             break;
         }
@@ -152,14 +152,14 @@ impl SampleIndex {
             walk.push(Member::new(root, root));
             self.walk_on(coins, &mut walk);
         }
-        let mut new: Vec<Dense> = walk.iter().map(|m| m.node).collect();
+        let mut new: Vec<(Dense, Summary)> = walk.iter().map(unsummarised).collect();
         let held = self.held[id as usize].as_mut().expect("held");
         let mut old: Vec<Dense> = std::mem::replace(&mut held.tree, walk)
             .iter()
             .map(|m| m.node)
             .collect();
         old.sort_unstable();
-        new.sort_unstable();
+        new.sort_unstable_by_key(|m| m.0);
         self.diff(id, &old, &new, changes);
     }
 
@@ -178,4 +178,10 @@ impl SampleIndex {
         let u = self.graph.lt_pick(v, coins.pick(self.graph.node(v)))?;
         (!self.graph.is_adopter(u) && self.seen[u as usize] != self.stamp).then_some(u)
     }
+}
+
+/// A walk member's entry: a walk reads no summaries (a pick changes only with its head's draw
+/// interval, which the walk tests itself), so it records none.
+fn unsummarised(m: &Member) -> (Dense, Summary) {
+    (m.node, Summary::UNKNOWN)
 }

@@ -67,7 +67,7 @@ pub fn rr_greedy(problem: &Problem, index: &RrIndex) -> Greedy {
     let mut picks = Vec::new();
     let mut taken = vec![0u32; lists.len()];
     let mut scratch = Vec::new();
-    let mut upper = (cov1 + top_gains(problem, &lists, &gain, &mut scratch)) as f64;
+    let mut upper = (cov1 + top_gains(problem, &lists, |c| gain[c as usize], &mut scratch)) as f64;
 
     let mut active: Vec<usize> = (0..lists.len())
         .filter(|&a| problem.adopters[a].1 > 0)
@@ -106,7 +106,7 @@ pub fn rr_greedy(problem: &Problem, index: &RrIndex) -> Greedy {
             taken[a] < problem.adopters[a].1
         });
         if picked_any {
-            let bound = cov1 + top_gains(problem, &lists, &gain, &mut scratch);
+            let bound = cov1 + top_gains(problem, &lists, |c| gain[c as usize], &mut scratch);
             upper = upper.min(bound as f64);
         }
     }
@@ -136,12 +136,13 @@ pub fn rr_greedy(problem: &Problem, index: &RrIndex) -> Greedy {
     }
 }
 
-/// Σ_a (sum of the k_a largest gains among C_a). Assigned candidates have gain 0, so they need
-/// no special case. Shared with the live greedy, whose rows are lists of the same shape.
+/// Σ_a (sum of the k_a largest gains among C_a), the gain of candidate c being `gain(c)`.
+/// Assigned candidates have gain 0, so they need no special case. Shared with the live greedy,
+/// whose rows are lists of the same shape.
 pub(super) fn top_gains(
     problem: &Problem,
     lists: &[Vec<u32>],
-    gain: &[u64],
+    gain: impl Fn(u32) -> u64,
     scratch: &mut Vec<u64>,
 ) -> u64 {
     let mut total = 0;
@@ -151,7 +152,7 @@ pub(super) fn top_gains(
             continue;
         }
         scratch.clear();
-        scratch.extend(list.iter().map(|&c| gain[c as usize]));
+        scratch.extend(list.iter().map(|&c| gain(c)));
         if k < scratch.len() {
             scratch.select_nth_unstable_by(k - 1, |x, y| y.cmp(x));
         }

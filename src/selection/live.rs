@@ -31,11 +31,14 @@ pub enum Rows<'a> {
 pub struct LiveGreedy {
     /// Per adopter (in `problem.adopters` order): its candidates' mids, in node order.
     rows: Vec<Vec<u32>>,
-    /// By mid: the marginal R1 coverage, exact for the problem's candidates during a run.
-    gain: Vec<u64>,
+    /// By mid, for the problem's candidates during a run: 0 once assigned, else 1 + the marginal
+    /// R1 coverage. One array answers both questions a turn's scan asks of a candidate, so the
+    /// scan reads one random slot per row entry instead of two.
+    key: Vec<u64>,
     /// By mid: the stamp of the run that counted its gain.
     counted: Vec<u32>,
-    /// By mid: the stamp of the run that assigned it.
+    /// By mid: the stamp of the run that assigned it (the expected greedy's; RR-Greedy's `key`
+    /// says it).
     assigned: Vec<u32>,
     /// By sid: the stamp of the run that covered it (in R1 or, at the end, in R2).
     covered: Vec<u32>,
@@ -106,9 +109,8 @@ impl LiveGreedy {
         let at = |s: u32| whole || members.at(s, level);
         let LiveGreedy {
             rows,
-            gain,
+            key,
             counted,
-            assigned,
             covered,
             taken,
             active,
@@ -118,7 +120,7 @@ impl LiveGreedy {
         } = self;
 
         for_each_candidate(rows, counted, stamp, |mid| {
-            gain[mid as usize] = r1_count(members, mid, level, whole) as u64;
+            key[mid as usize] = r1_count(members, mid, level, whole) as u64 + 1;
         });
 
         let mut cov1 = 0u64;
@@ -126,30 +128,32 @@ impl LiveGreedy {
         picked.clear();
         taken.clear();
         taken.resize(rows.len(), 0);
-        let mut upper = top_gains(problem, rows, gain, scratch) as f64;
+        let mut upper = top_gains(problem, rows, gain_of(key), scratch) as f64;
         active.clear();
         active.extend((0..rows.len()).filter(|&a| problem.adopters[a].1 > 0));
         while !active.is_empty() {
             let mut picked_any = false;
             active.retain(|&a| {
-                // Rows are in node order: strict `>` keeps the smallest node among equal gains. (A
-                // lazy max-heap per row was measured slower than this scan: a pick lowers the
-                // gains of much of a row, so its entries are re-keyed about as often as scanned.)
-                let mut best: Option<u32> = None;
+                // Rows are in node order: strict `>` keeps the smallest node among equal gains, and
+                // an assigned candidate (key 0) never wins. (A lazy max-heap per row was measured
+                // slower than this scan: a pick lowers the gains of much of a row, so its entries
+                // are re-keyed about as often as scanned.)
+                let (mut best, mut best_key) = (0, 0);
                 for &c in &rows[a] {
-                    if assigned[c as usize] != stamp
-                        && best.is_none_or(|b| gain[c as usize] > gain[b as usize])
-                    {
-                        best = Some(c);
+                    let k = key[c as usize];
+                    if k > best_key {
+                        (best, best_key) = (c, k);
                     }
                 }
-                let Some(c) = best else { return false };
+                if best_key == 0 {
+                    return false;
+                }
+                let c = best;
                 picks.push(Pick {
                     adopter: problem.adopters[a].0,
                     friend: members.node(c),
-                    gain: gain[c as usize],
+                    gain: best_key - 1,
                 });
-                assigned[c as usize] = stamp;
                 picked.push(c);
                 picked_any = true;
                 for &s in members.samples_of(c, 0) {
@@ -157,16 +161,19 @@ impl LiveGreedy {
                         covered[s as usize] = stamp;
                         cov1 += 1;
                         for &d in members.members_of(s) {
-                            // Only the problem's candidates' gains are read; others may wrap.
-                            gain[d as usize] = gain[d as usize].wrapping_sub(1);
+                            // Only the problem's candidates' keys are read; others may wrap.
+                            key[d as usize] = key[d as usize].wrapping_sub(1);
                         }
                     }
                 }
+                // Its samples are all covered now, so no later pick lowers its key again.
+                debug_assert_eq!(key[c as usize], 1);
+                key[c as usize] = 0;
                 taken[a] += 1;
                 taken[a] < problem.adopters[a].1
             });
             if picked_any {
-                let bound = cov1 + top_gains(problem, rows, gain, scratch);
+                let bound = cov1 + top_gains(problem, rows, gain_of(key), scratch);
                 upper = upper.min(bound as f64);
             }
         }
@@ -195,7 +202,7 @@ impl LiveGreedy {
         let (mids, sids) = members.bounds();
         grow(&mut self.counted, mids);
         grow(&mut self.assigned, mids);
-        grow(&mut self.gain, mids);
+        grow(&mut self.key, mids);
         grow(&mut self.covered, sids);
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
@@ -216,6 +223,11 @@ fn for_each_candidate(rows: &[Vec<u32>], seen: &mut [u32], stamp: u32, mut f: im
             f(mid);
         }
     }
+}
+
+/// A candidate's gain from its key: 0 once assigned, as `top_gains` wants.
+fn gain_of(key: &[u64]) -> impl Fn(u32) -> u64 + '_ {
+    |c| key[c as usize].saturating_sub(1)
 }
 
 /// |R1(mid)| at `level`: its list's length when the table holds only samples of `level` (`whole`).

@@ -364,8 +364,14 @@ impl ReverseGraph {
         if self.adopter[u as usize] {
             return None;
         }
-        let arc = self.in_arcs(v).find(|a| a.tail == u)?;
-        Some(self.threshold_of(v, arc))
+        // Looked up from the arc's shorter end: events land on hubs, whose in-lists are long.
+        let (mut ins, mut outs) = (self.in_arcs(v), self.out_arcs(u));
+        let weight = if outs.bound() < ins.bound() {
+            outs.find(|o| o.tail == v)?.weight
+        } else {
+            ins.find(|a| a.tail == u)?.weight
+        };
+        Some(self.threshold_of(v, &InArc { tail: u, weight }))
     }
 
     fn threshold_of(&self, v: Dense, arc: &InArc) -> (u64, bool) {

@@ -111,6 +111,13 @@ pub(super) struct Arcs<'a> {
     added: std::slice::Iter<'a, InArc>,
 }
 
+impl Arcs<'_> {
+    /// At least as many as the arcs left: what choosing the shorter of two lists needs.
+    pub(super) fn bound(&self) -> usize {
+        self.base.len() + self.added.len()
+    }
+}
+
 fn bit(key: Dense) -> u64 {
     1 << (key % 64)
 }

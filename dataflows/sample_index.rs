@@ -124,11 +124,12 @@ impl SampleIndex {
     ///
     /// Phases: (1) apply the graph changes, noting for every touched head that some sample here
     /// contains how its live in-arcs moved, and which nodes may have changed candidate status;
-    /// (2) from those moves, the samples that lost tree edges (`cut`), the ones that only grow
-    /// (`grow`), and the ones to search again (`dirty`: both, or a root that became or stopped
-    /// being an adopter); (3) add and drop roots; (4) repair the cut samples; (5) search the dirty
-    /// samples from their roots; (6) grow the others from their new tails; (7) report the changes
-    /// of `rr`, restricted to candidates (and whole, when asked for).
+    /// (2) from those moves, the samples that lost tree edges (`cut`), the ones with arcs come
+    /// alive from outside (`grow`; a sample may be in both), and the ones to search again
+    /// (`dirty`: a root that became or stopped being an adopter); (3) add and drop roots; (4)
+    /// repair the cut samples; (5) search the dirty samples from their roots; (6) grow the others
+    /// from their new tails, after their repair; (7) report the changes of `rr`, restricted to
+    /// candidates (and whole, when asked for).
     pub(crate) fn advance(
         &mut self,
         mut graph: Vec<(GraphChange, isize)>,
@@ -146,10 +147,10 @@ impl SampleIndex {
         for head in moves {
             self.affected(&head, &mut dirty, &mut cut, &mut grow);
         }
-        // A sample that both lost a tree edge and gained an arc is searched afresh.
-        for (&id, _) in cut.iter().filter(|(id, _)| grow.contains_key(id)) {
-            dirty.insert(id);
-        }
+        // A sample that both lost a tree edge and gained an arc is repaired, then grown from the
+        // new arcs whose heads it kept (`extend`): the repair reads the graph as it is now, so a
+        // cut member with a new live arc into the rest is kept, and what is reachable only over
+        // a new arc from outside the sample, former members included, the growth finds.
         cut.retain(|id, _| !dirty.contains(id));
         let mut changes: Vec<RrChange> = Vec::new();
         let mut gone = Vec::new();
@@ -294,7 +295,8 @@ impl SampleIndex {
             self.seen[m.node as usize] = self.stamp;
         }
         for (u, v) in seeds {
-            if self.seen[u as usize] != self.stamp {
+            // A repair in this time may have cut the head off: then the arc leads nowhere.
+            if self.seen[v as usize] == self.stamp && self.seen[u as usize] != self.stamp {
                 self.mark(u);
                 stack.push(tree.len());
                 tree.push(Member::new(u, v));

@@ -13,6 +13,8 @@
 //! (their counts are the list lengths when the table holds just the level), one scan of C_a per
 //! turn, and a pass over the rows per rotation for the bound Λ^u; no index to build.
 
+use std::cmp::Reverse;
+
 use super::Problem;
 use super::greedy::{Greedy, Pick, top_gains};
 use super::members::Members;
@@ -46,7 +48,7 @@ pub struct LiveGreedy {
     stamp: u32,
     taken: Vec<u32>,
     active: Vec<usize>,
-    scratch: Vec<u64>,
+    scratch: Vec<Reverse<u64>>,
     /// The mids of this run's picks, in pick order.
     picked: Vec<u32>,
     /// Under acceptance ([`LiveGreedy::run_expected`]): by sid, q_s in fixed point; by mid, G_c,

@@ -39,9 +39,6 @@ pub struct LiveGreedy {
     key: Vec<u64>,
     /// By mid: the stamp of the run that counted its gain.
     counted: Vec<u32>,
-    /// By mid: the stamp of the run that assigned it (the expected greedy's; RR-Greedy's `key`
-    /// says it).
-    assigned: Vec<u32>,
     /// By sid: the stamp of the run that covered it (in R1 or, at the end, in R2).
     covered: Vec<u32>,
     /// The current run's stamp; 0 is never one.
@@ -51,9 +48,9 @@ pub struct LiveGreedy {
     scratch: Vec<Reverse<u64>>,
     /// The mids of this run's picks, in pick order.
     picked: Vec<u32>,
-    /// Under acceptance ([`LiveGreedy::run_expected`]): by sid, q_s in fixed point; by mid, G_c,
-    /// the adopter it is assigned to and X(S)'s share; the picks' weights; a scratch of gains;
-    /// per adopter, its row's weights.
+    /// Under acceptance ([`LiveGreedy::run_expected`]): by sid, q_s in fixed point; by mid, G_c
+    /// (with a flag once assigned), the adopter it is assigned to and X(S)'s share; the picks'
+    /// weights; a scratch of gains; per adopter, its row's weights.
     q: Vec<u64>,
     g: Vec<u128>,
     owner: Vec<u32>,
@@ -203,12 +200,11 @@ impl LiveGreedy {
     fn next_stamp(&mut self, members: &Members) {
         let (mids, sids) = members.bounds();
         grow(&mut self.counted, mids);
-        grow(&mut self.assigned, mids);
         grow(&mut self.key, mids);
         grow(&mut self.covered, sids);
         self.stamp = self.stamp.wrapping_add(1);
         if self.stamp == 0 {
-            for v in [&mut self.counted, &mut self.assigned, &mut self.covered] {
+            for v in [&mut self.counted, &mut self.covered] {
                 v.fill(0);
             }
             self.stamp = 1;

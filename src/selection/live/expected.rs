@@ -10,6 +10,10 @@ use super::{LiveGreedy, Members, Problem, for_each_candidate, grow, r1_count};
 use crate::selection::expected::{Expected, ONE, PRODUCT, fixed};
 use crate::selection::greedy::{Greedy, Pick};
 
+/// G_c's top bit: c is assigned in this run. G_c itself stays far below it (at most 2^40 per
+/// sample), and a pick's decrements leave it alone, so one read tells a turn's scan both.
+const TAKEN: u128 = 1 << 127;
+
 impl LiveGreedy {
     /// The expected-coverage greedy on the samples of R1 at `level`, measured on R2 at `level`,
     /// with the weights of `problem.acceptance` (all 1 when `None`).
@@ -27,7 +31,6 @@ impl LiveGreedy {
         let LiveGreedy {
             rows,
             counted,
-            assigned,
             covered,
             taken,
             active,
@@ -60,8 +63,9 @@ impl LiveGreedy {
         for_each_candidate(rows, counted, stamp, |mid| {
             g[mid as usize] = r1_count(members, mid, level, whole) as u128 * ONE as u128;
         });
-        let owned = |c: u32, assigned: &[u32], owner: &[u32]| {
-            (assigned[c as usize] == stamp).then(|| owner[c as usize] as usize)
+        // The adopter `c` is assigned to in this run, if any.
+        let owned = |c: u32, g: &[u128], owner: &[u32]| {
+            (g[c as usize] & TAKEN != 0).then(|| owner[c as usize] as usize)
         };
 
         let mut cov1: u128 = 0;
@@ -71,7 +75,7 @@ impl LiveGreedy {
         weights.clear();
         taken.clear();
         taken.resize(rows.len(), 0);
-        let top = |g: &[u128], assigned: &[u32], owner: &[u32], wide: &mut Vec<u128>| {
+        let top = |g: &[u128], owner: &[u32], wide: &mut Vec<u128>| {
             let mut total: u128 = 0;
             for (a, row) in rows.iter().enumerate() {
                 let k = (problem.adopters[a].1 as usize).min(row.len());
@@ -80,10 +84,10 @@ impl LiveGreedy {
                 }
                 wide.clear();
                 wide.extend(row.iter().enumerate().map(|(i, &c)| {
-                    if owned(c, assigned, owner) == Some(a) {
+                    if owned(c, g, owner) == Some(a) {
                         0
                     } else {
-                        w(a, i) as u128 * g[c as usize]
+                        w(a, i) as u128 * (g[c as usize] & !TAKEN)
                     }
                 }));
                 // A selection, not RR-Greedy's k-entry heap (`largest_sum`), which was measured
@@ -95,7 +99,7 @@ impl LiveGreedy {
             }
             total
         };
-        let mut upper = top(g, assigned, owner, wide);
+        let mut upper = top(g, owner, wide);
         active.clear();
         active.extend((0..rows.len()).filter(|&a| problem.adopters[a].1 > 0));
         while !active.is_empty() {
@@ -105,11 +109,12 @@ impl LiveGreedy {
                 // (A lazy heap per row was measured slower here too: 2.9 against 2.6 ms.)
                 let mut best: Option<(u32, u64, u128)> = None;
                 for (i, &c) in rows[a].iter().enumerate() {
-                    if assigned[c as usize] == stamp {
+                    let gc = g[c as usize];
+                    if gc & TAKEN != 0 {
                         continue;
                     }
                     let wc = w(a, i);
-                    let gain = wc as u128 * g[c as usize];
+                    let gain = wc as u128 * gc;
                     if best.is_none_or(|b| gain > b.2) {
                         best = Some((c, wc, gain));
                     }
@@ -125,7 +130,7 @@ impl LiveGreedy {
                 gains.push(gain as f64 / PRODUCT);
                 weights.push(wc);
                 picked.push(c);
-                assigned[c as usize] = stamp;
+                g[c as usize] |= TAKEN;
                 owner[c as usize] = a as u32;
                 picked_any = true;
                 for &s in members.samples_of(c, 0) {
@@ -147,7 +152,7 @@ impl LiveGreedy {
                 taken[a] < problem.adopters[a].1
             });
             if picked_any {
-                let bound = cov1 * ONE as u128 + top(g, assigned, owner, wide);
+                let bound = cov1 * ONE as u128 + top(g, owner, wide);
                 upper = upper.min(bound);
             }
         }
@@ -157,9 +162,9 @@ impl LiveGreedy {
         }
         for (a, row) in rows.iter().enumerate() {
             for (i, &c) in row.iter().enumerate() {
-                if owned(c, assigned, owner).is_some_and(|b| b != a) {
+                if owned(c, g, owner).is_some_and(|b| b != a) {
                     let x = &mut other[c as usize];
-                    *x = (*x).max(w(a, i) as u128 * g[c as usize]);
+                    *x = (*x).max(w(a, i) as u128 * (g[c as usize] & !TAKEN));
                 }
             }
         }

@@ -143,8 +143,9 @@ impl SampleIndex {
     /// that comes alive matters only if u is not a member yet (then the sample grows from u). Every
     /// other member keeps a live tree path to the root. The arcs under a moved shared threshold
     /// are tested only in the samples whose summary of `v` says one of them may flip. Every
-    /// sample's summary is brought up to date, a dirty one's too: its members that stay after
-    /// the search keep their entries.
+    /// sample's summary is brought up to date, a dirty one's too, so that no entry goes stale
+    /// whatever a later search keeps (today a dirty sample's root changed adopter status, so it
+    /// keeps no member through its search).
     pub(super) fn affected(
         &mut self,
         head: &HeadMove,

@@ -13,10 +13,8 @@
 //! (their counts are the list lengths when the table holds just the level), one scan of C_a per
 //! turn, and a pass over the rows per rotation for the bound Λ^u; no index to build.
 
-use std::cmp::Reverse;
-
 use super::Problem;
-use super::greedy::{Greedy, Pick, top_gains};
+use super::greedy::{Greedy, Pick, RowTops};
 use super::members::Members;
 
 /// Which rows of the problem changed since the last [`LiveGreedy::sync`].
@@ -45,7 +43,7 @@ pub struct LiveGreedy {
     stamp: u32,
     taken: Vec<u32>,
     active: Vec<usize>,
-    scratch: Vec<Reverse<u64>>,
+    tops: RowTops,
     /// The mids of this run's picks, in pick order.
     picked: Vec<u32>,
     /// Under acceptance ([`LiveGreedy::run_expected`]): by sid, q_s in fixed point; by mid, G_c
@@ -113,7 +111,7 @@ impl LiveGreedy {
             covered,
             taken,
             active,
-            scratch,
+            tops,
             picked,
             ..
         } = self;
@@ -127,7 +125,8 @@ impl LiveGreedy {
         picked.clear();
         taken.clear();
         taken.resize(rows.len(), 0);
-        let mut upper = top_gains(problem, rows, gain_of(key), scratch) as f64;
+        tops.start(rows.len());
+        let mut upper = tops.sum(problem, rows, gain_of(key)) as f64;
         active.clear();
         active.extend((0..rows.len()).filter(|&a| problem.adopters[a].1 > 0));
         while !active.is_empty() {
@@ -172,7 +171,7 @@ impl LiveGreedy {
                 taken[a] < problem.adopters[a].1
             });
             if picked_any {
-                let bound = cov1 + top_gains(problem, rows, gain_of(key), scratch);
+                let bound = cov1 + tops.sum(problem, rows, gain_of(key));
                 upper = upper.min(bound as f64);
             }
         }
@@ -223,7 +222,7 @@ fn for_each_candidate(rows: &[Vec<u32>], seen: &mut [u32], stamp: u32, mut f: im
     }
 }
 
-/// A candidate's gain from its key: 0 once assigned, as `top_gains` wants.
+/// A candidate's gain from its key: 0 once assigned, as [`RowTops`] wants.
 fn gain_of(key: &[u64]) -> impl Fn(u32) -> u64 + '_ {
     |c| key[c as usize].saturating_sub(1)
 }

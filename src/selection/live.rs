@@ -116,9 +116,16 @@ impl LiveGreedy {
             ..
         } = self;
 
-        for_each_candidate(rows, counted, stamp, |mid| {
-            key[mid as usize] = r1_count(members, mid, level, whole) as u64 + 1;
-        });
+        if whole {
+            // A friend of several adopters is set once per row, to the same value: no marks.
+            for &mid in rows.iter().flatten() {
+                key[mid as usize] = members.r1_len(mid) as u64 + 1;
+            }
+        } else {
+            for_each_candidate(rows, counted, stamp, |mid| {
+                key[mid as usize] = r1_count(members, mid, level, whole) as u64 + 1;
+            });
+        }
 
         let mut cov1 = 0u64;
         let mut picks = Vec::new();
@@ -229,10 +236,10 @@ fn gain_of(key: &[u64]) -> impl Fn(u32) -> u64 + '_ {
 
 /// |R1(mid)| at `level`: its list's length when the table holds only samples of `level` (`whole`).
 fn r1_count(members: &Members, mid: u32, level: i32, whole: bool) -> usize {
-    let r1 = members.samples_of(mid, 0);
     if whole {
-        r1.len()
+        members.r1_len(mid) as usize
     } else {
+        let r1 = members.samples_of(mid, 0);
         r1.iter().filter(|&&s| members.at(s, level)).count()
     }
 }

@@ -32,6 +32,9 @@ pub struct Members {
     mids: FxHashMap<Node, u32>,
     /// By mid; a freed mid's slot is empty until reused.
     nodes: Vec<NodeSlot>,
+    /// By mid: how many samples of R1 hold it, the length of `nodes[mid].samples[0]`, kept apart
+    /// in 4 bytes so that a greedy starting its gains reads one dense array, not a slot a line.
+    r1_len: Vec<u32>,
     free_mids: Vec<u32>,
 }
 
@@ -62,6 +65,7 @@ impl Members {
             levels: BTreeMap::new(),
             mids: FxHashMap::default(),
             nodes: Vec::new(),
+            r1_len: Vec::new(),
             free_mids: Vec::new(),
         }
     }
@@ -88,6 +92,9 @@ impl Members {
         );
         self.samples[sid as usize].members.push(mid);
         self.nodes[mid as usize].samples[s.half()].push(sid);
+        if s.half() == 0 {
+            self.r1_len[mid as usize] += 1;
+        }
     }
 
     /// Drops `member(c, s)`, which must be held.
@@ -110,6 +117,9 @@ impl Members {
             self.free_sids.push(sid);
         }
         swap_out(&mut self.nodes[mid as usize].samples[s.half()], sid);
+        if s.half() == 0 {
+            self.r1_len[mid as usize] -= 1;
+        }
         self.release_if_unused(mid);
     }
 
@@ -144,6 +154,15 @@ impl Members {
         &self.nodes[mid as usize].samples[half]
     }
 
+    /// |R1(mid)|: how many samples of the first half hold `mid`, at every level.
+    pub fn r1_len(&self, mid: u32) -> u32 {
+        debug_assert_eq!(
+            self.r1_len[mid as usize] as usize,
+            self.nodes[mid as usize].samples[0].len()
+        );
+        self.r1_len[mid as usize]
+    }
+
     /// The mids of the members of `sid`.
     pub fn members_of(&self, sid: u32) -> &[u32] {
         &self.samples[sid as usize].members
@@ -176,6 +195,8 @@ impl Members {
             pins: 0,
         };
         let mid = reuse(&mut self.nodes, &mut self.free_mids, slot);
+        self.r1_len.resize(self.nodes.len(), 0);
+        self.r1_len[mid as usize] = 0;
         self.mids.insert(c, mid);
         mid
     }

@@ -120,6 +120,7 @@ impl BulkSlot {
 mod tests {
     use super::*;
     use crate::model::Model;
+    use crate::reverse_graph::Share;
 
     /// Two arcs, one of them with a fact of its own, over four listed nodes.
     struct Table;
@@ -154,8 +155,11 @@ mod tests {
         let g = ReverseGraph::loaded(Model::Wc, &Table);
         assert_eq!(g.len(), 3, "node 40 has no arc");
         let (a, b, c) = (g.id(10).unwrap(), g.id(20).unwrap(), g.id(30).unwrap());
-        assert!(g.arc_threshold(a, b).is_some_and(|(_, shared)| shared));
-        assert_eq!(g.arc_threshold(c, b), Some((7, false)));
+        assert!(
+            g.arc_threshold(a, b)
+                .is_some_and(|(_, share)| share == Share::Threshold)
+        );
+        assert_eq!(g.arc_threshold(c, b), Some((7, Share::Own)));
         assert!(g.arc_threshold(b, a).is_none());
     }
 

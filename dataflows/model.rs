@@ -282,14 +282,23 @@ pub fn threshold(model: Model, fact: &ArcFact, head: HeadStats) -> u64 {
         (Some(t), _) => t,
         (None, Model::Wc) => ONE / head.indeg.max(1),
         (None, Model::Uniform(p)) => threshold_of(p),
-        (None, Model::Weighted) if head.total == 0 => 0,
-        (None, Model::Weighted) => (fact.weight as u128 * ONE as u128 / head.total) as u64,
+        (None, Model::Weighted) => weighted_threshold(fact.weight, head.total),
         (None, Model::Lt(_)) if head.total == 0 => 0,
         (None, Model::Lt(_)) => {
             let rest = ONE.saturating_sub(head.explicit) as u128;
             (fact.weight as u128 * rest / head.total) as u64
         }
     }
+}
+
+/// The threshold of an arc of `weight` into a head whose in-arcs weigh `total` under `weighted`:
+/// ⌊weight · ONE / total⌋, so that an arc with coin c is live exactly when
+/// (c + 1) · total ≤ weight · ONE (what the samples' summaries rely on).
+pub fn weighted_threshold(weight: u64, total: u128) -> u64 {
+    if total == 0 {
+        return 0;
+    }
+    (weight as u128 * ONE as u128 / total) as u64
 }
 
 /// The thresholds of every in-arc of one head, from its in-arcs `(tail, fact)`.

@@ -80,6 +80,39 @@ fn in_arc_weight(fact: &ArcFact) -> Option<u32> {
     }
 }
 
+/// What moves every in-arc of a head that has no fact of its own at once
+/// ([`ReverseGraph::shared_scale`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// `wc`, `uniform`: the threshold they share.
+    Threshold(u64),
+    /// `weighted`: the head's total in-arc weight, of which each arc's threshold is its weight's
+    /// share ([`crate::model::weighted_threshold`]).
+    Total(u128),
+}
+
+/// How an in-arc's threshold follows its head's [`Scale`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Share {
+    /// Not at all: an explicit probability, or LT.
+    Own,
+    /// It is the shared threshold.
+    Threshold,
+    /// It is this weight's share of the total.
+    Weight(u64),
+}
+
+impl Scale {
+    /// The threshold of an arc that follows the scale as `share` says, `own` if it does not.
+    pub fn threshold(self, share: Share, own: u64) -> u64 {
+        match (self, share) {
+            (Scale::Threshold(t), Share::Threshold) => t,
+            (Scale::Total(total), Share::Weight(w)) => crate::model::weighted_threshold(w, total),
+            _ => own,
+        }
+    }
+}
+
 /// In [`ReverseGraph::in_at`] and `out_at`: the node's list is the base's.
 const BASE: u32 = u32::MAX;
 
@@ -347,20 +380,33 @@ impl ReverseGraph {
     /// (no explicit probability), when it gives them all the same one: under `wc` (1/indeg) and
     /// `uniform`; `None` under `weighted`, where each arc's weight counts.
     pub fn shared_threshold(&self, v: Dense) -> Option<u64> {
+        match self.shared_scale(v)? {
+            Scale::Threshold(t) => Some(t),
+            Scale::Total(_) => None,
+        }
+    }
+
+    /// What moves the thresholds of all in-arcs of dense head `v` without a fact of their own at
+    /// once: the shared threshold under `wc` and `uniform`, the head's total weight under
+    /// `weighted` (each such arc's threshold is its weight's share of it); `None` under LT.
+    pub fn shared_scale(&self, v: Dense) -> Option<Scale> {
         let model = self.model.expect("a graph has a model");
         let common = ArcFact {
             weight: 1,
             explicit: None,
         };
         match model {
-            Model::Wc | Model::Uniform(_) => Some(threshold(model, &common, self.stats(v))),
-            Model::Weighted | Model::Lt(_) => None,
+            Model::Wc | Model::Uniform(_) => {
+                Some(Scale::Threshold(threshold(model, &common, self.stats(v))))
+            }
+            Model::Weighted => Some(Scale::Total(self.stats(v).total)),
+            Model::Lt(_) => None,
         }
     }
 
-    /// The threshold of the arc `u → v` (dense) if it exists and passes influence, and whether it
-    /// is the head's shared one (see [`ReverseGraph::shared_threshold`]).
-    pub fn arc_threshold(&self, u: Dense, v: Dense) -> Option<(u64, bool)> {
+    /// The threshold of the arc `u → v` (dense) if it exists and passes influence, and how it
+    /// moves with its head's [`Scale`].
+    pub fn arc_threshold(&self, u: Dense, v: Dense) -> Option<(u64, Share)> {
         if self.adopter[u as usize] {
             return None;
         }
@@ -374,7 +420,7 @@ impl ReverseGraph {
         Some(self.threshold_of(v, &InArc { tail: u, weight }))
     }
 
-    fn threshold_of(&self, v: Dense, arc: &InArc) -> (u64, bool) {
+    fn threshold_of(&self, v: Dense, arc: &InArc) -> (u64, Share) {
         let model = self.model.expect("a graph has a model");
         let fact = match arc.weight {
             SIDE => self.side_fact(arc.tail, v),
@@ -383,23 +429,27 @@ impl ReverseGraph {
                 explicit: None,
             },
         };
-        let shared = fact.explicit.is_none() && matches!(model, Model::Wc | Model::Uniform(_));
-        (threshold(model, &fact, self.stats(v)), shared)
+        let share = match (fact.explicit, model) {
+            (Some(_), _) | (None, Model::Lt(_)) => Share::Own,
+            (None, Model::Wc | Model::Uniform(_)) => Share::Threshold,
+            (None, Model::Weighted) => Share::Weight(fact.weight),
+        };
+        (threshold(model, &fact, self.stats(v)), share)
     }
 
-    /// [`ReverseGraph::live_in_arcs`] with, for each arc, whether its threshold is the head's
-    /// shared one.
-    pub fn live_in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, bool)> + '_ {
+    /// [`ReverseGraph::live_in_arcs`] with, for each arc, how its threshold moves with the
+    /// head's [`Scale`].
+    pub fn live_in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, Share)> + '_ {
         // The head's shared threshold once, not a division per arc: a search tests every in-arc
         // of every node it reaches, hubs' included.
         let common = self.shared_threshold(v);
         self.in_arcs(v)
             .filter(|arc| !self.adopter[arc.tail as usize])
             .map(move |arc| match common {
-                Some(t) if arc.weight != SIDE => (arc.tail, t, true),
+                Some(t) if arc.weight != SIDE => (arc.tail, t, Share::Threshold),
                 _ => {
-                    let (t, shared) = self.threshold_of(v, arc);
-                    (arc.tail, t, shared)
+                    let (t, share) = self.threshold_of(v, arc);
+                    (arc.tail, t, share)
                 }
             })
     }

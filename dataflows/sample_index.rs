@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use inverted::Inverted;
 use summary::Summary;
 
-use super::reverse_graph::{Dense, GraphChange, ReverseGraph};
+use super::reverse_graph::{Dense, GraphChange, ReverseGraph, Scale, Share};
 use super::rr_sets::Membership;
 use crate::model::{Coins, Model, Sample, is_live};
 
@@ -18,7 +18,7 @@ mod summary;
 mod walks;
 
 /// An in-arc whose threshold moved: (tail, before, after), `None` where it passed nothing.
-type Moved = (Dense, Option<u64>, Option<u64>);
+type Moved = (Dense, Option<u64>, Option<(u64, Share)>);
 
 /// A change of `rr`: (dense node, sample id, ±1).
 type RrChange = (Dense, u32, isize);
@@ -57,12 +57,12 @@ impl Held {
 }
 
 /// How the in-arcs of one head moved in one time: the arcs that came, went, or changed otherwise
-/// (`singles`), and, when the head's shared threshold moved, from what to what (every other
-/// in-arc under it moved so; under `weighted` every moved arc is a single).
+/// (`singles`: before, and after with how it follows the scale), and, when the head's scale
+/// moved, from what to what (every other in-arc following it moved so).
 struct HeadMove {
     v: Dense,
     singles: Vec<Moved>,
-    shared: Option<(u64, u64)>,
+    shared: Option<(Scale, Scale)>,
 }
 
 /// One worker's samples with their RR sets, over a replica of the graph.
@@ -340,16 +340,14 @@ impl SampleIndex {
             let v = tree[at].node;
             let head = self.graph.node(v);
             let mut summary = Summary::EMPTY;
-            for (u, thr, shared) in self.graph.live_in_arcs_shared(v) {
+            for (u, thr, share) in self.graph.live_in_arcs_shared(v) {
                 let fresh = self.seen[u as usize] != self.stamp;
-                // Only the shared arcs need the coin of a tail already in the tree.
-                if !fresh && !shared {
+                // Only the arcs that follow the scale need the coin of a tail already in the tree.
+                if !fresh && share == Share::Own {
                     continue;
                 }
                 let c = coins.coin(self.graph.node(u), head);
-                if shared {
-                    summary.note(c, thr);
-                }
+                summary.note(c, thr, share);
                 if fresh && is_live(c, thr) {
                     self.seen[u as usize] = self.stamp;
                     stack.push(tree.len());

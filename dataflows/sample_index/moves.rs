@@ -3,9 +3,9 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{HeadMove, Moved, SampleIndex, Summary};
+use super::{HeadMove, SampleIndex, Summary};
 use crate::model::{Node, is_live};
-use crate::reverse_graph::{Dense, GraphChange};
+use crate::reverse_graph::{Dense, GraphChange, Scale, Share};
 
 impl SampleIndex {
     /// (1) Applies the graph changes; returns, for every touched head that some sample here
@@ -46,20 +46,16 @@ impl SampleIndex {
         touched.retain(|&v| !self.containing[v].is_empty());
         singles.sort_unstable();
         singles.dedup();
-        // Under `weighted` (no shared threshold) every moved arc is found by comparing the heads'
-        // whole lists below: singles are only for the models with a shared threshold.
-        singles.retain(|&(v, _)| {
-            !self.containing[v].is_empty() && self.graph.shared_threshold(v).is_some()
-        });
-        let heads: Vec<(Dense, Option<u64>)> = touched
+        singles.retain(|&(v, _)| !self.containing[v].is_empty());
+        let heads: Vec<(Dense, Scale)> = touched
             .iter()
-            .map(|&v| (v, self.graph.shared_threshold(v)))
-            .collect();
-        // Under `weighted` every live in-arc of a touched head may move: all of them, before.
-        let full: Vec<(Dense, Vec<(Dense, u64)>)> = heads
-            .iter()
-            .filter(|h| h.1.is_none())
-            .map(|&(v, _)| (v, self.sorted_live_in_arcs(v)))
+            .map(|&v| {
+                let scale = self.graph.shared_scale(v);
+                (
+                    v,
+                    scale.expect("LT samples are walks, advanced in walks.rs"),
+                )
+            })
             .collect();
         let single_before: Vec<Option<u64>> = singles
             .iter()
@@ -75,29 +71,20 @@ impl SampleIndex {
         self.containing.resize(self.graph.len());
         let flips = self.candidate_flips(maybe, was);
         let mut moves = Vec::new();
-        for (v, old) in full {
-            let new = self.sorted_live_in_arcs(v);
-            let moved = moved_between(&old, &new);
-            if !moved.is_empty() {
-                moves.push(HeadMove {
-                    v,
-                    singles: moved,
-                    shared: None,
-                });
-            }
-        }
         let mut at = 0;
         for (v, before) in heads {
-            let Some(before) = before else { continue };
             let after = self
                 .graph
-                .shared_threshold(v)
+                .shared_scale(v)
                 .expect("the model did not change");
             let mut moved = Vec::new();
             while at < singles.len() && singles[at].0 == v {
                 let u = singles[at].1;
-                let now = self.graph.arc_threshold(u, v).map(|t| t.0);
-                if single_before[at] != now {
+                let now = self.graph.arc_threshold(u, v);
+                // Under `weighted` an arc's weight can change and leave its threshold as it was
+                // (all of a head's weight on it): it is still a single, so that the summaries
+                // count its new ratio.
+                if single_before[at].is_some() || now.is_some() {
                     moved.push((u, single_before[at], now));
                 }
                 at += 1;
@@ -111,6 +98,7 @@ impl SampleIndex {
                 });
             }
         }
+        debug_assert_eq!(at, singles.len(), "every single's head is a touched head");
         (moves, flips)
     }
 
@@ -157,8 +145,6 @@ impl SampleIndex {
         let node_v = self.graph.node(v);
         let is_single = |u: Dense| head.singles.iter().any(|m| m.0 == u);
         let tails: Vec<Node> = head.singles.iter().map(|m| self.graph.node(m.0)).collect();
-        // The summaries matter only where the head has a shared threshold (not under `weighted`).
-        let summarise = self.graph.shared_threshold(v).is_some();
         let mut flips: Vec<(Dense, bool, bool)> = Vec::new();
         let SampleIndex {
             graph,
@@ -177,25 +163,26 @@ impl SampleIndex {
                 let c = coins.coin(node_u, node_v);
                 let (was, is) = (
                     before.is_some_and(|t| is_live(c, t)),
-                    after.is_some_and(|t| is_live(c, t)),
+                    after.is_some_and(|(t, _)| is_live(c, t)),
                 );
-                if let (Some(t), true) = (after, summarise) {
-                    entry.summary.note(c, t);
+                if let Some((t, share)) = after {
+                    entry.summary.note(c, t, share);
                 }
                 if was != is {
                     flips.push((u, was, is));
                 }
             }
-            if let (Some((old, new)), true) = (head.shared, summarise)
+            if let Some((old, new)) = head.shared
                 && entry.summary.may_flip(old, new)
             {
                 // Test them all, and summarise them afresh on the way.
                 let mut summary = Summary::EMPTY;
-                for (u, t, shared) in graph.live_in_arcs_shared(v) {
+                for (u, t, share) in graph.live_in_arcs_shared(v) {
                     let c = coins.coin(graph.node(u), node_v);
-                    summary.note(c, t);
-                    if shared && !is_single(u) && is_live(c, old) != is_live(c, t) {
-                        flips.push((u, is_live(c, old), is_live(c, t)));
+                    summary.note(c, t, share);
+                    let was = is_live(c, old.threshold(share, t));
+                    if share != Share::Own && !is_single(u) && was != is_live(c, t) {
+                        flips.push((u, was, is_live(c, t)));
                     }
                 }
                 entry.summary = summary;
@@ -215,63 +202,5 @@ impl SampleIndex {
                 }
             }
         }
-    }
-
-    /// The live in-arcs of `v` with their thresholds, by tail: two of these, before and after a
-    /// time's changes, merge into the arcs that moved without a hash map per head.
-    fn sorted_live_in_arcs(&self, v: Dense) -> Vec<(Dense, u64)> {
-        let mut arcs: Vec<(Dense, u64)> = self.graph.live_in_arcs(v).collect();
-        arcs.sort_unstable_by_key(|a| a.0);
-        arcs
-    }
-}
-
-/// The arcs whose threshold differs between `old` and `new` (each sorted by tail, one entry per
-/// tail), as (tail, before, after), `None` where the arc passed nothing.
-fn moved_between(old: &[(Dense, u64)], new: &[(Dense, u64)]) -> Vec<Moved> {
-    let (mut i, mut j) = (0, 0);
-    let mut moved = Vec::new();
-    while i < old.len() || j < new.len() {
-        match (old.get(i), new.get(j)) {
-            (Some(&(a, ta)), Some(&(b, tb))) if a == b => {
-                if ta != tb {
-                    moved.push((a, Some(ta), Some(tb)));
-                }
-                i += 1;
-                j += 1;
-            }
-            (Some(&(a, ta)), next) if next.is_none_or(|&(b, _)| a < b) => {
-                moved.push((a, Some(ta), None));
-                i += 1;
-            }
-            (_, Some(&(b, tb))) => {
-                moved.push((b, None, Some(tb)));
-                j += 1;
-            }
-            (_, None) => unreachable!("an old arc with no new one is taken by the arm above"),
-        }
-    }
-    moved
-}
-
-#[cfg(test)]
-mod tests {
-    use super::moved_between;
-
-    #[test]
-    fn moved_between_merges_by_tail() {
-        let old = [(1, 10), (3, 30), (5, 50)];
-        let new = [(2, 20), (3, 31), (5, 50), (7, 70)];
-        assert_eq!(
-            moved_between(&old, &new),
-            vec![
-                (1, Some(10), None),
-                (2, None, Some(20)),
-                (3, Some(30), Some(31)),
-                (7, None, Some(70)),
-            ]
-        );
-        assert!(moved_between(&new, &new).is_empty());
-        assert_eq!(moved_between(&[], &[(4, 1)]), vec![(4, None, Some(1))]);
     }
 }

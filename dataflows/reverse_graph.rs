@@ -421,6 +421,11 @@ impl ReverseGraph {
     }
 
     fn threshold_of(&self, v: Dense, arc: &InArc) -> (u64, Share) {
+        self.threshold_under(v, arc, self.stats(v))
+    }
+
+    /// [`ReverseGraph::threshold_of`] with the head's stats already read.
+    fn threshold_under(&self, v: Dense, arc: &InArc, stats: HeadStats) -> (u64, Share) {
         let model = self.model.expect("a graph has a model");
         let fact = match arc.weight {
             SIDE => self.side_fact(arc.tail, v),
@@ -434,7 +439,7 @@ impl ReverseGraph {
             (None, Model::Wc | Model::Uniform(_)) => Share::Threshold,
             (None, Model::Weighted) => Share::Weight(fact.weight),
         };
-        (threshold(model, &fact, self.stats(v)), share)
+        (threshold(model, &fact, stats), share)
     }
 
     /// [`ReverseGraph::live_in_arcs`] with, for each arc, how its threshold moves with the
@@ -442,13 +447,15 @@ impl ReverseGraph {
     pub fn live_in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, Share)> + '_ {
         // The head's shared threshold once, not a division per arc: a search tests every in-arc
         // of every node it reaches, hubs' included.
+        // (And the head's stats once: under `weighted` each arc's threshold needs them.)
         let common = self.shared_threshold(v);
+        let stats = self.stats(v);
         self.in_arcs(v)
             .filter(|arc| !self.adopter[arc.tail as usize])
             .map(move |arc| match common {
                 Some(t) if arc.weight != SIDE => (arc.tail, t, Share::Threshold),
                 _ => {
-                    let (t, share) = self.threshold_of(v, arc);
+                    let (t, share) = self.threshold_under(v, arc, stats);
                     (arc.tail, t, share)
                 }
             })

@@ -59,10 +59,10 @@ impl Summary {
             Share::Own => return,
             Share::Threshold => (c, c),
             // r = (c + 1) / w lies in [⌊r⌋, ⌈r⌉]; the bounds are rounded outwards from there.
+            // (A coin is below 2^63, so c + 1 fits in 64 bits: no 128-bit division.)
             Share::Weight(w) => {
-                let w = w.max(1) as u128;
-                let c = c as u128 + 1;
-                ((c / w) as u64, c.div_ceil(w).min(u64::MAX as u128) as u64)
+                let (w, c) = (w.max(1), c + 1);
+                (c / w, c.div_ceil(w))
             }
         };
         // A ratio can reach 2^63 (w = 1, c = 2^63 − 1), one past 32 bits once shifted. Clamped,

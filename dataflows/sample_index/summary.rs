@@ -104,16 +104,21 @@ mod tests {
     use super::*;
     use crate::model::weighted_threshold;
 
-    /// The summary's promise, against the coins themselves: when it says no coin flips, none does.
-    #[test]
-    fn a_summary_never_misses_a_flip() {
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
+    /// Marsaglia's xorshift64: a fixed stream of test values from a nonzero seed.
+    fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+        move || {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            x >> 1
-        };
+            x
+        }
+    }
+
+    /// The summary's promise, against the coins themselves: when it says no coin flips, none does.
+    #[test]
+    fn a_summary_never_misses_a_flip() {
+        let mut bits = xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut next = || bits() >> 1;
         for round in 0..2000 {
             // Coins and thresholds close together, so that rounding matters.
             let base = next();
@@ -140,13 +145,7 @@ mod tests {
     /// shares of a head total that moves, judged by the model's own threshold, not the ratios.
     #[test]
     fn a_weighted_summary_never_misses_a_flip() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut ruled_out = 0;
         for round in 0..4000 {
             let arcs = 1 + round % 9;

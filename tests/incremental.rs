@@ -186,3 +186,34 @@ fn a_hub_losing_its_loaded_arcs() {
         }
     }
 }
+
+/// Under `weighted` an interaction can change an arc's weight and leave its threshold as it was:
+/// here all of the head's weight is on the arc 1 → 0 (threshold ONE, live in every sample), and
+/// it falls from 3 to 2. Its coin's ratio (c + 1) / w grows by half, and the samples' summaries
+/// must count the new ratio, or the next arc into 0 (taking 1 → 0's threshold to 2/3 of ONE)
+/// would be ruled out as flipping nothing in the samples where 1 → 0 dies. (From 2 to 1 would
+/// not show it: at a total of 1 every summary is tested again.)
+#[test]
+fn a_weight_that_falls_with_its_total() {
+    use cimflow::input::{Event, EventKind, Op};
+    use cimflow::job::Loaded;
+    let at = |op, kind| Event {
+        time: None,
+        op,
+        kind,
+    };
+    let loaded = Loaded {
+        initial: vec![
+            at(Op::Add, EventKind::Interaction(1, 0, 3)),
+            // 1 is a candidate of adopter 9, so its coverage is in the output.
+            at(Op::Add, EventKind::Arc(9, 1, None)),
+            at(Op::Add, EventKind::Adopter(9, None)),
+        ],
+        events: vec![
+            at(Op::Remove, EventKind::Interaction(1, 0, 1)),
+            at(Op::Add, EventKind::Interaction(2, 0, 1)),
+        ],
+        skipped: 0,
+    };
+    check(&loaded, Model::Weighted, 1, 8.0);
+}

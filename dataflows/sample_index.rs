@@ -17,7 +17,8 @@ mod repair;
 mod summary;
 mod walks;
 
-/// An in-arc whose threshold moved: (tail, before, after), `None` where it passed nothing.
+/// An in-arc whose own fact or tail a time changed: (tail, its threshold before, after with how it
+/// follows its head's scale), `None` where it passed nothing.
 type Moved = (Dense, Option<u64>, Option<(u64, Share)>);
 
 /// A change of `rr`: (dense node, sample id, ±1).

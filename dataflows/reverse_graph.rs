@@ -376,20 +376,15 @@ impl ReverseGraph {
         !self.adopter[d as usize] && self.adopter_in[d as usize] > 0
     }
 
-    /// The threshold the model gives every in-arc of dense head `v` without a fact of its own
-    /// (no explicit probability), when it gives them all the same one: under `wc` (1/indeg) and
-    /// `uniform`; `None` under `weighted`, where each arc's weight counts.
-    pub fn shared_threshold(&self, v: Dense) -> Option<u64> {
-        match self.shared_scale(v)? {
-            Scale::Threshold(t) => Some(t),
-            Scale::Total(_) => None,
-        }
-    }
-
     /// What moves the thresholds of all in-arcs of dense head `v` without a fact of their own at
     /// once: the shared threshold under `wc` and `uniform`, the head's total weight under
     /// `weighted` (each such arc's threshold is its weight's share of it); `None` under LT.
     pub fn shared_scale(&self, v: Dense) -> Option<Scale> {
+        self.scale_under(self.stats(v))
+    }
+
+    /// [`ReverseGraph::shared_scale`] with the head's stats already read.
+    fn scale_under(&self, stats: HeadStats) -> Option<Scale> {
         let model = self.model.expect("a graph has a model");
         let common = ArcFact {
             weight: 1,
@@ -397,9 +392,9 @@ impl ReverseGraph {
         };
         match model {
             Model::Wc | Model::Uniform(_) => {
-                Some(Scale::Threshold(threshold(model, &common, self.stats(v))))
+                Some(Scale::Threshold(threshold(model, &common, stats)))
             }
-            Model::Weighted => Some(Scale::Total(self.stats(v).total)),
+            Model::Weighted => Some(Scale::Total(stats.total)),
             Model::Lt(_) => None,
         }
     }
@@ -445,11 +440,14 @@ impl ReverseGraph {
     /// [`ReverseGraph::live_in_arcs`] with, for each arc, how its threshold moves with the
     /// head's [`Scale`].
     pub fn live_in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, Share)> + '_ {
-        // The head's shared threshold once, not a division per arc: a search tests every in-arc
-        // of every node it reaches, hubs' included.
-        // (And the head's stats once: under `weighted` each arc's threshold needs them.)
-        let common = self.shared_threshold(v);
+        // The head's stats and shared threshold once, not a read and a division per arc: a
+        // search tests every in-arc of every node it reaches, hubs' included (under `weighted`
+        // each arc's threshold is still its own division, from the same stats).
         let stats = self.stats(v);
+        let common = match self.scale_under(stats) {
+            Some(Scale::Threshold(t)) => Some(t),
+            _ => None,
+        };
         self.in_arcs(v)
             .filter(|arc| !self.adopter[arc.tail as usize])
             .map(move |arc| match common {

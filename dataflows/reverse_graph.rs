@@ -440,6 +440,13 @@ impl ReverseGraph {
     /// [`ReverseGraph::live_in_arcs`] with, for each arc, how its threshold moves with the
     /// head's [`Scale`].
     pub fn live_in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, Share)> + '_ {
+        self.in_arcs_shared(v)
+            .filter(|&(u, _, _)| !self.adopter[u as usize])
+    }
+
+    /// [`ReverseGraph::live_in_arcs_shared`] with the arcs of adopters left in, for a search that
+    /// asks [`ReverseGraph::is_adopter`] only of the arcs that would matter.
+    pub fn in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = (Dense, u64, Share)> + '_ {
         // The head's stats and shared threshold once, not a read and a division per arc: a
         // search tests every in-arc of every node it reaches, hubs' included (under `weighted`
         // each arc's threshold is still its own division, from the same stats).
@@ -448,15 +455,13 @@ impl ReverseGraph {
             Some(Scale::Threshold(t)) => Some(t),
             _ => None,
         };
-        self.in_arcs(v)
-            .filter(|arc| !self.adopter[arc.tail as usize])
-            .map(move |arc| match common {
-                Some(t) if arc.weight != SIDE => (arc.tail, t, Share::Threshold),
-                _ => {
-                    let (t, share) = self.threshold_under(v, arc, stats);
-                    (arc.tail, t, share)
-                }
-            })
+        self.in_arcs(v).map(move |arc| match common {
+            Some(t) if arc.weight != SIDE => (arc.tail, t, Share::Threshold),
+            _ => {
+                let (t, share) = self.threshold_under(v, arc, stats);
+                (arc.tail, t, share)
+            }
+        })
     }
 
     /// Puts the in-arcs of dense head `v` in ascending order of tail node, the canonical order of

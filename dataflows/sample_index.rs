@@ -341,15 +341,17 @@ impl SampleIndex {
             let v = tree[at].node;
             let head = self.graph.node(v);
             let mut summary = Summary::EMPTY;
-            for (u, thr, share) in self.graph.in_arcs_shared(v) {
+            for arc in self.graph.in_arcs_shared(v) {
+                let (u, thr) = (arc.tail, arc.threshold);
                 // Most arcs are dead and move no bound of the summary: for those, whether the
                 // tail is an adopter or already in the tree does not matter, and the two random
-                // reads that would tell are skipped (a sixth of a cold start at R-MAT scale 20).
-                let noted = match share {
+                // reads that would tell are skipped (a sixth of a cold start at R-MAT scale 20);
+                // the coin's tail node comes with the arc.
+                let noted = match arc.share {
                     // Not in the summary: only a fresh tail's coin is wanted.
                     Share::Own => None,
                     share => {
-                        let c = coins.coin(self.graph.node(u), head);
+                        let c = coins.coin(arc.tail_node, head);
                         let mut noted = summary;
                         noted.note(c, thr, share);
                         if !is_live(c, thr) && noted == summary {
@@ -368,7 +370,7 @@ impl SampleIndex {
                         c
                     }
                     None if !fresh => continue,
-                    None => coins.coin(self.graph.node(u), head),
+                    None => coins.coin(arc.tail_node, head),
                 };
                 if fresh && is_live(c, thr) {
                     self.seen[u as usize] = self.stamp;

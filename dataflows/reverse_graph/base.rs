@@ -9,7 +9,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Dense, InArc, SIDE, in_arc_weight};
+use super::{Dense, InArc, OutArc, SIDE, in_arc_weight};
 use crate::ArcSource;
 use crate::model::{ArcFact, HeadStats, Node};
 use crate::node_ids::NodeIds;
@@ -23,9 +23,9 @@ pub(super) struct Base {
     /// `in_arcs[in_start[v]..in_start[v + 1]]`: the in-arcs of head `v`.
     in_start: Vec<usize>,
     in_arcs: Vec<InArc>,
-    /// The same for out-arcs, each as its head (in `tail`) and the weight of the in-arc.
+    /// The same for out-arcs.
     out_start: Vec<usize>,
-    out_arcs: Vec<InArc>,
+    out_arcs: Vec<OutArc>,
     stats: Vec<HeadStats>,
     /// Facts that do not fit an [`InArc`], by (tail, head).
     pub(super) side: FxHashMap<(Dense, Dense), ArcFact>,
@@ -61,9 +61,13 @@ impl Base {
         base.in_start = starts(degrees.iter().map(|d| d[0]));
         base.out_start = starts(degrees.iter().map(|d| d[1]));
         drop(degrees);
-        let empty = InArc { tail: 0, weight: 0 };
+        let empty = InArc {
+            tail: 0,
+            weight: 0,
+            tail_node: 0,
+        };
         base.in_arcs = vec![empty; base.in_start[n]];
-        base.out_arcs = vec![empty; base.out_start[n]];
+        base.out_arcs = vec![OutArc { head: 0, weight: 0 }; base.out_start[n]];
         base.stats = vec![HeadStats::default(); n];
         // The next free slot of each node's range, per direction.
         let mut next_in = base.in_start.clone();
@@ -74,9 +78,13 @@ impl Base {
                 base.side.insert((u, v), fact);
                 SIDE
             });
-            base.in_arcs[next_in[v as usize]] = InArc { tail: u, weight };
+            base.in_arcs[next_in[v as usize]] = InArc {
+                tail: u,
+                weight,
+                tail_node: base.nodes[u as usize],
+            };
             next_in[v as usize] += 1;
-            base.out_arcs[next_out[u as usize]] = InArc { tail: v, weight };
+            base.out_arcs[next_out[u as usize]] = OutArc { head: v, weight };
             next_out[u as usize] += 1;
             base.stats[v as usize].add(&fact, 1);
         });
@@ -94,7 +102,7 @@ impl Base {
     }
 
     /// The out-arcs of tail `u` (none past the loaded nodes).
-    pub(super) fn out_arcs(&self, u: Dense) -> &[InArc] {
+    pub(super) fn out_arcs(&self, u: Dense) -> &[OutArc] {
         range(&self.out_start, &self.out_arcs, u)
     }
 
@@ -125,7 +133,7 @@ fn starts(counts: impl Iterator<Item = usize>) -> Vec<usize> {
         .collect()
 }
 
-fn range<'a>(start: &[usize], arcs: &'a [InArc], d: Dense) -> &'a [InArc] {
+fn range<'a, A>(start: &[usize], arcs: &'a [A], d: Dense) -> &'a [A] {
     match start.get(d as usize + 1) {
         Some(&end) => &arcs[start[d as usize]..end],
         None => &[],

@@ -177,8 +177,9 @@ impl SampleIndex {
             {
                 // Test them all, and summarise them afresh on the way.
                 let mut summary = Summary::EMPTY;
-                for (u, t, share) in graph.live_in_arcs_shared(v) {
-                    let c = coins.coin(graph.node(u), node_v);
+                for arc in graph.live_in_arcs(v) {
+                    let (u, t, share) = (arc.tail, arc.threshold, arc.share);
+                    let c = coins.coin(arc.tail_node, node_v);
                     summary.note(c, t, share);
                     let was = is_live(c, old.threshold(share, t));
                     if share != Share::Own && !is_single(u) && was != is_live(c, t) {

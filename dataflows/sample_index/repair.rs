@@ -96,10 +96,11 @@ impl SampleIndex {
             let v = kept[i].node;
             let head = self.graph.node(v);
             let mut found = Vec::new();
-            for (u, thr) in self.graph.live_in_arcs(v) {
+            for arc in self.graph.live_in_arcs(v) {
+                let u = arc.tail;
                 if self.seen[u as usize] != self.stamp
                     && cut.contains(&u)
-                    && coins.live(self.graph.node(u), head, thr)
+                    && coins.live(arc.tail_node, head, arc.threshold)
                 {
                     self.seen[u as usize] = self.stamp;
                     found.push(u);

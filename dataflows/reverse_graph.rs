@@ -486,13 +486,13 @@ impl ReverseGraph {
     /// The in-arcs of dense head `v` that pass influence (tails that are not adopters), with
     /// their thresholds and how those move with the head's [`Scale`].
     pub fn live_in_arcs(&self, v: Dense) -> impl Iterator<Item = TestedArc> + '_ {
-        self.in_arcs_shared(v)
+        self.tested_in_arcs(v)
             .filter(|arc| !self.adopter[arc.tail as usize])
     }
 
     /// [`ReverseGraph::live_in_arcs`] with adopters' arcs left in, for a search to rule
     /// out with [`ReverseGraph::is_adopter`] only where an arc would matter.
-    pub fn in_arcs_shared(&self, v: Dense) -> impl Iterator<Item = TestedArc> + '_ {
+    pub fn tested_in_arcs(&self, v: Dense) -> impl Iterator<Item = TestedArc> + '_ {
         // The head's stats and shared threshold once, not a read and a division per arc: a
         // search tests every in-arc of every node it reaches, hubs' included (under `weighted`
         // each arc's threshold is still its own division, from the same stats).

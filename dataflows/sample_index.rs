@@ -341,7 +341,7 @@ impl SampleIndex {
             let v = tree[at].node;
             let head = self.graph.node(v);
             let mut summary = Summary::EMPTY;
-            for arc in self.graph.in_arcs_shared(v) {
+            for arc in self.graph.tested_in_arcs(v) {
                 let (u, thr) = (arc.tail, arc.threshold);
                 // Most arcs are dead and move no bound of the summary: for those, whether the
                 // tail is an adopter or already in the tree does not matter, and the two random

@@ -122,12 +122,7 @@ impl<E: Engine> Session<E> {
         let started = Instant::now();
         // Applied as they come: an owned batch (the initial graph) is freed before the engine
         // builds its own structures, so the two never peak together.
-        let (mut events, mut time) = (0u64, None);
-        for event in batch {
-            self.state.apply(&event);
-            events += 1;
-            time = event.time.or(time);
-        }
+        let (events, time) = self.state.apply_all(batch);
         // Refused events are reported as bad lines are (the reader has no line numbers left).
         for refusal in self.state.take_refusals() {
             eprintln!("cimflow: {refusal}");

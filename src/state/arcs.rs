@@ -12,7 +12,7 @@
 use dataflows::node_ids::NodeIds;
 use rustc_hash::FxHashMap;
 
-use super::out_list::{MAX_ID, OutList};
+use super::out_list::{FLAG_BITS, MAX_ID, OutList};
 use crate::model::Node;
 
 /// A dense node id.
@@ -42,6 +42,22 @@ const FRIEND: u32 = 1;
 const DIRECTED: u32 = 2;
 /// The pair has an entry in the side table.
 const EXTRA: u32 = 4;
+
+/// A pair for [`Arcs::load`]: `u → v` (dense), a friendship's half or a directed arc.
+pub fn new_pair(u: Dense, v: Dense, friend: bool) -> u64 {
+    let flag = if friend { FRIEND } else { DIRECTED };
+    u64::from(u) << 32 | u64::from(v << FLAG_BITS | flag)
+}
+
+/// What [`Arcs::load`] added.
+pub struct LoadedPairs {
+    /// By dense id: the node's new arcs, in and out.
+    pub degrees: Vec<u32>,
+    /// Distinct pairs with the directed flag.
+    pub directed: u64,
+    /// Distinct pairs with the friendship flag (both halves of each friendship).
+    pub friend: u64,
+}
 
 /// The rare part of an [`ArcState`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -168,6 +184,63 @@ impl Arcs {
             list.iter()
                 .map(move |(v, flags)| (u, v, self.state(u, v, flags)))
         })
+    }
+
+    /// Adds `pairs` (from [`new_pair`], repeats allowed) to arcs that hold none, and says what
+    /// they came to. The pairs are counted into place by tail, then each tail's sorted: a
+    /// sequential pass and a small sort a tail, where adding them one by one searches and
+    /// re-sorts a growing list per pair.
+    pub fn load(&mut self, pairs: Vec<u64>) -> LoadedPairs {
+        assert!(self.is_empty(), "a bulk load goes into empty arcs");
+        let n = self.nodes.len();
+        let mut start = vec![0usize; n + 1];
+        for &p in &pairs {
+            start[(p >> 32) as usize + 1] += 1;
+        }
+        for u in 0..n {
+            start[u + 1] += start[u];
+        }
+        let mut next = start.clone();
+        let mut heads = vec![0u32; pairs.len()];
+        for p in pairs {
+            let u = (p >> 32) as usize;
+            heads[next[u]] = p as u32;
+            next[u] += 1;
+        }
+        drop(next);
+        let mut loaded = LoadedPairs {
+            degrees: vec![0; n],
+            directed: 0,
+            friend: 0,
+        };
+        for u in 0..n {
+            let list = &mut heads[start[u]..start[u + 1]];
+            if list.is_empty() {
+                continue;
+            }
+            list.sort_unstable();
+            // One entry a head, its flags the union of its repeats'.
+            let mut kept = 0;
+            for i in 0..list.len() {
+                let e = list[i];
+                if kept > 0 && list[kept - 1] >> FLAG_BITS == e >> FLAG_BITS {
+                    list[kept - 1] |= e;
+                } else {
+                    list[kept] = e;
+                    kept += 1;
+                }
+            }
+            let list = &list[..kept];
+            for &e in list {
+                loaded.degrees[(e >> FLAG_BITS) as usize] += 1;
+                loaded.directed += u64::from(e & DIRECTED != 0);
+                loaded.friend += u64::from(e & FRIEND != 0);
+            }
+            loaded.degrees[u] += kept as u32;
+            self.len += kept;
+            self.out[u] = OutList::from_sorted(list.to_vec());
+        }
+        loaded
     }
 
     /// Frees the room the out-lists do not use (after a large load).

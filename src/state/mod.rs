@@ -18,6 +18,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 pub mod arcs;
+mod bulk;
 mod out_list;
 mod record;
 use record::StateRecord;

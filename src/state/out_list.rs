@@ -81,6 +81,19 @@ impl OutList {
         true
     }
 
+    /// The list of `entries` (`head << FLAG_BITS | flags`), ascending, no head twice: a bulk load's.
+    pub fn from_sorted(entries: Vec<u32>) -> Self {
+        debug_assert!(
+            entries
+                .windows(2)
+                .all(|w| w[0] >> FLAG_BITS < w[1] >> FLAG_BITS)
+        );
+        OutList {
+            sorted: entries.len() as u32,
+            entries,
+        }
+    }
+
     /// Frees the room the list does not use.
     pub fn shrink(&mut self) {
         self.entries.shrink_to_fit();

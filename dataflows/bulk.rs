@@ -17,8 +17,8 @@ use crate::model::{ArcFact, Node};
 use crate::node_ids::NodeIds;
 use crate::reverse_graph::{GraphChange, ReverseGraph};
 
-/// A table of arcs a graph can be loaded from, read in place.
-pub trait ArcSource {
+/// A table of arcs a graph can be loaded from, read in place (by several threads at once).
+pub trait ArcSource: Sync {
     /// The node of each index the arcs use (indexes no arc uses may be listed).
     fn nodes(&self) -> &[Node];
 

@@ -7,6 +7,8 @@
 //! it through an `Arc`. A worker that changes a node's arcs takes a copy of that node's list and
 //! stats alone (see `ReverseGraph`), so a further worker costs a few bytes a node, not a graph.
 
+use std::ops::Range;
+
 use rustc_hash::FxHashMap;
 
 use super::{Dense, InArc, OutArc, SIDE, in_arc_weight};
@@ -69,25 +71,42 @@ impl Base {
         base.in_arcs = vec![empty; base.in_start[n]];
         base.out_arcs = vec![OutArc { head: 0, weight: 0 }; base.out_start[n]];
         base.stats = vec![HeadStats::default(); n];
-        // The next free slot of each node's range, per direction.
-        let mut next_in = base.in_start.clone();
-        let mut next_out = base.out_start.clone();
-        arcs.for_each_arc(&mut |u, v, fact| {
-            let (u, v) = (dense[u as usize], dense[v as usize]);
-            let weight = in_arc_weight(&fact).unwrap_or_else(|| {
-                base.side.insert((u, v), fact);
-                SIDE
+        // Two threads fill the rows of the nodes below and from `mid`, each reading every arc:
+        // the in-arcs' writes land anywhere in their array, and two threads keep twice as many
+        // of those misses in flight. `mid` halves the writes.
+        let half = base.in_start[n] + base.out_start[n];
+        let mid = (base.in_start.iter().zip(&base.out_start))
+            .position(|(i, o)| 2 * (i + o) >= half)
+            .unwrap_or(n);
+        let (in_low, in_high) = base.in_arcs.split_at_mut(base.in_start[mid]);
+        let (out_low, out_high) = base.out_arcs.split_at_mut(base.out_start[mid]);
+        let (stats_low, stats_high) = base.stats.split_at_mut(mid);
+        let known = Known {
+            arcs,
+            dense: &dense,
+            nodes: &base.nodes,
+            in_start: &base.in_start,
+            out_start: &base.out_start,
+        };
+        let (side_low, side_high) = std::thread::scope(|scope| {
+            let high = scope.spawn(|| {
+                known.fill(Rows {
+                    nodes: mid..n,
+                    in_arcs: in_high,
+                    out_arcs: out_high,
+                    stats: stats_high,
+                })
             });
-            base.in_arcs[next_in[v as usize]] = InArc {
-                tail: u,
-                weight,
-                tail_node: base.nodes[u as usize],
-            };
-            next_in[v as usize] += 1;
-            base.out_arcs[next_out[u as usize]] = OutArc { head: v, weight };
-            next_out[u as usize] += 1;
-            base.stats[v as usize].add(&fact, 1);
+            let low = known.fill(Rows {
+                nodes: 0..mid,
+                in_arcs: in_low,
+                out_arcs: out_low,
+                stats: stats_low,
+            });
+            (low, high.join().expect("the graph's build does not panic"))
         });
+        base.side = side_low;
+        base.side.extend(side_high);
         base
     }
 
@@ -119,6 +138,66 @@ impl Base {
     /// The stats of head `v` (empty past the loaded nodes).
     pub(super) fn stats(&self, v: Dense) -> HeadStats {
         self.stats.get(v as usize).copied().unwrap_or_default()
+    }
+}
+
+/// What filling a range of rows reads: the arcs, their dense ids and the rows' starts.
+struct Known<'a, S> {
+    arcs: &'a S,
+    /// Source index → dense id.
+    dense: &'a [Dense],
+    nodes: &'a [Node],
+    in_start: &'a [usize],
+    out_start: &'a [usize],
+}
+
+/// The rows of the dense ids `nodes`: their part of the arrays, to fill.
+struct Rows<'a> {
+    nodes: Range<usize>,
+    in_arcs: &'a mut [InArc],
+    out_arcs: &'a mut [OutArc],
+    stats: &'a mut [HeadStats],
+}
+
+impl<S: ArcSource> Known<'_, S> {
+    /// Fills `rows` (each row in the order the source gives its arcs); returns the facts of
+    /// their in-arcs that go in the side table.
+    fn fill(&self, rows: Rows) -> FxHashMap<(Dense, Dense), ArcFact> {
+        let first = rows.nodes.start;
+        let offsets = |start: &[usize]| -> Vec<usize> {
+            start[rows.nodes.clone()]
+                .iter()
+                .map(|s| s - start[first])
+                .collect()
+        };
+        let (mut next_in, mut next_out) = (offsets(self.in_start), offsets(self.out_start));
+        let mut side = FxHashMap::default();
+        self.arcs.for_each_arc(&mut |u, v, fact| {
+            let (u, v) = (self.dense[u as usize], self.dense[v as usize]);
+            let weight = in_arc_weight(&fact);
+            if rows.nodes.contains(&(v as usize)) {
+                if weight.is_none() {
+                    side.insert((u, v), fact);
+                }
+                let at = &mut next_in[v as usize - first];
+                rows.in_arcs[*at] = InArc {
+                    tail: u,
+                    weight: weight.unwrap_or(SIDE),
+                    tail_node: self.nodes[u as usize],
+                };
+                *at += 1;
+                rows.stats[v as usize - first].add(&fact, 1);
+            }
+            if rows.nodes.contains(&(u as usize)) {
+                let at = &mut next_out[u as usize - first];
+                rows.out_arcs[*at] = OutArc {
+                    head: v,
+                    weight: weight.unwrap_or(SIDE),
+                };
+                *at += 1;
+            }
+        });
+        side
     }
 }
 

@@ -10,12 +10,13 @@
 //! Also the small field helpers the line grammars share.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 use std::path::Path;
 use std::str::FromStr;
 
 use flate2::read::MultiGzDecoder;
 
+use super::blocks::{Blocks, Line, lines, problem_of};
 use super::diagnostics::{Diagnostics, InputError, LineError};
 use crate::model::Node;
 
@@ -32,48 +33,44 @@ pub fn for_each_line(
     diag: &mut Diagnostics,
     mut f: impl FnMut(u64, &str) -> Result<(), String>,
 ) -> Result<(), InputError> {
-    let file = path.display().to_string();
-    let io_error = |source| InputError::Io {
+    let (file, reader) = open(path)?;
+    let mut blocks = Blocks::new(reader);
+    let mut number = 0;
+    while let Some(block) = blocks.next_block().map_err(|source| InputError::Io {
         file: file.clone(),
         source,
-    };
-    let raw = File::open(path).map_err(io_error)?;
-    let gz = path.extension().is_some_and(|e| e == "gz");
-    if gz {
-        check_gzip(path, &file)?;
-    }
-    let mut reader: Box<dyn BufRead> = if gz {
-        Box::new(BufReader::new(MultiGzDecoder::new(raw)))
-    } else {
-        Box::new(BufReader::new(raw))
-    };
-    let mut buf = Vec::new();
-    for number in 1.. {
-        let bad = |problem| LineError {
-            file: file.clone(),
-            line: number,
-            problem,
-        };
-        buf.clear();
-        match read_line(&mut reader, &mut buf) {
-            Ok(Chunk::End) => break,
-            Ok(Chunk::TooLong) => {
-                diag.bad_line(bad(format!("line longer than {MAX_LINE} bytes")))?
+    })? {
+        for line in lines(&block) {
+            number += 1;
+            let result = match &line {
+                Line::Text { bytes, .. } => decode_line(bytes).and_then(|text| f(number, text)),
+                Line::TooLong => Ok(()),
+            };
+            if let Some(problem) = problem_of(&line, result) {
+                diag.bad_line(LineError {
+                    file: file.clone(),
+                    line: number,
+                    problem,
+                })?;
             }
-            Ok(Chunk::Line { terminated }) => {
-                if let Err(problem) = decode_line(&buf).and_then(|text| f(number, text)) {
-                    let problem = if terminated {
-                        problem
-                    } else {
-                        format!("{problem} (truncated last line: no newline at end of file)")
-                    };
-                    diag.bad_line(bad(problem))?;
-                }
-            }
-            Err(e) => return Err(io_error(e)),
         }
     }
     Ok(())
+}
+
+/// Opens `path` for reading its lines, decompressed where it is gzip (by the `.gz` extension)
+/// and checked whole first; returns its name as messages give it, and the reader.
+pub(super) fn open(path: &Path) -> Result<(String, Box<dyn Read + Send>), InputError> {
+    let file = path.display().to_string();
+    let raw = File::open(path).map_err(|source| InputError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        check_gzip(path, &file)?;
+        return Ok((file, Box::new(MultiGzDecoder::new(raw))));
+    }
+    Ok((file, Box::new(raw)))
 }
 
 /// Decodes the gzip file at `path` to the end, where its members' CRC-32s and lengths are
@@ -109,48 +106,6 @@ fn check_gzip(path: &Path, file: &str) -> Result<(), InputError> {
 fn is_decode_error(e: &io::Error) -> bool {
     use io::ErrorKind::*;
     matches!(e.kind(), InvalidInput | InvalidData | UnexpectedEof)
-}
-
-enum Chunk {
-    End,
-    Line { terminated: bool },
-    TooLong,
-}
-
-/// Reads one line into `buf`, without its `\n`. An over-long line is read only up to the limit and
-/// the rest is thrown away as it streams by, so one bad line cannot exhaust memory.
-fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<Chunk> {
-    if r.by_ref()
-        .take(MAX_LINE as u64 + 1)
-        .read_until(b'\n', buf)?
-        == 0
-    {
-        return Ok(Chunk::End);
-    }
-    if buf.last() == Some(&b'\n') {
-        buf.pop();
-        return Ok(Chunk::Line { terminated: true });
-    }
-    if buf.len() <= MAX_LINE {
-        return Ok(Chunk::Line { terminated: false });
-    }
-    loop {
-        let chunk = r.fill_buf()?;
-        if chunk.is_empty() {
-            break;
-        }
-        match chunk.iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                r.consume(i + 1);
-                break;
-            }
-            None => {
-                let n = chunk.len();
-                r.consume(n);
-            }
-        }
-    }
-    Ok(Chunk::TooLong)
 }
 
 /// The text of one line given as bytes, without its trailing `\n` or `\r\n`.
@@ -194,30 +149,6 @@ pub(crate) fn node(field: &str) -> Result<Node, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn over_long_line_is_skipped_and_the_next_one_read() {
-        let mut text = vec![b'7'; MAX_LINE + 10];
-        text.extend_from_slice(b"\nok\n");
-        text.extend(vec![b'8'; MAX_LINE]);
-        let mut r = &text[..];
-        let mut buf = Vec::new();
-        assert!(matches!(read_line(&mut r, &mut buf), Ok(Chunk::TooLong)));
-        buf.clear();
-        assert!(matches!(
-            read_line(&mut r, &mut buf),
-            Ok(Chunk::Line { terminated: true })
-        ));
-        assert_eq!(buf, b"ok");
-        buf.clear();
-        // Exactly at the limit is fine.
-        assert!(matches!(
-            read_line(&mut r, &mut buf),
-            Ok(Chunk::Line { terminated: false })
-        ));
-        assert_eq!(buf.len(), MAX_LINE);
-        assert!(matches!(read_line(&mut r, &mut vec![]), Ok(Chunk::End)));
-    }
 
     #[test]
     fn decode_strips_line_ends_and_rejects_bad_utf8() {

@@ -11,6 +11,7 @@ use crate::model::Node;
 
 pub mod acceptance;
 pub mod adopters;
+mod blocks;
 pub mod diagnostics;
 pub mod events;
 pub mod graph;
@@ -102,9 +103,8 @@ pub fn read_initial_lazily(
             let edges = read_edges(path, diag)?;
             let undirected = spec.undirected;
             // Without a count, an edge is one event.
-            let len = edges.len();
-            let events = edges
-                .into_iter()
+            let len = edges.iter().map(Vec::len).sum();
+            let events = (edges.into_iter().flatten())
                 .flat_map(move |(u, v)| graph::edge_events(u, v, 0, undirected));
             (len, Box::new(events))
         }

@@ -24,6 +24,8 @@ pub struct NodeIds {
     /// The nodes at or above `direct.len()`.
     other: FxHashMap<Node, u32>,
     len: usize,
+    /// Slots the direct table may hold whatever `len` is (see [`NodeIds::allow`]).
+    floor: usize,
 }
 
 impl NodeIds {
@@ -41,7 +43,7 @@ impl NodeIds {
     pub fn insert(&mut self, v: Node, d: u32) {
         debug_assert!(self.get(v).is_none() && d != NONE);
         self.len += 1;
-        let limit = 2 * self.len + MARGIN;
+        let limit = (2 * self.len + MARGIN).max(self.floor);
         if let Some(i) = slot(v).filter(|&i| i >= self.direct.len() && i < limit) {
             // By half at least: each growth moves the map's entries it covers, and as ids come in
             // random order the limit would otherwise let the table grow by a few slots at a time,
@@ -57,6 +59,13 @@ impl NodeIds {
                 self.other.insert(v, d);
             }
         }
+    }
+
+    /// Lets the direct table hold `slots` slots whatever the number of ids: for a caller that
+    /// is about to give out many, and whose own memory grows with them (a bulk load's pairs),
+    /// so that early ids, which come far beyond twice their count, do not go in the map.
+    pub fn allow(&mut self, slots: usize) {
+        self.floor = self.floor.max(slots);
     }
 
     /// The number of nodes with an id.
@@ -139,5 +148,13 @@ mod tests {
             "{} ids left in the map",
             ids.other.len()
         );
+        // Allowed the slots first, none goes in the map even for a while.
+        let mut allowed = NodeIds::default();
+        allowed.allow(n as usize);
+        for k in 0..n {
+            allowed.insert(id(k), k as u32);
+            assert!(allowed.other.is_empty(), "{} went in the map", id(k));
+        }
+        assert_eq!(allowed.get(id(5)), Some(5));
     }
 }

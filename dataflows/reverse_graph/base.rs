@@ -57,6 +57,8 @@ impl Base {
         });
         let n = base.nodes.len();
         base.nodes.shrink_to_fit();
+        // The table's bound once every id is in, from the first: no growth while they go in.
+        base.ids.allow(2 * n);
         for (d, &v) in base.nodes.iter().enumerate() {
             base.ids.insert(v, d as Dense);
         }

@@ -100,6 +100,11 @@ impl Arcs {
         d
     }
 
+    /// Lets the id table give `slots` node ids a direct slot ([`NodeIds::allow`]).
+    pub fn allow_ids(&mut self, slots: usize) {
+        self.ids.allow(slots);
+    }
+
     /// The node of a dense id.
     pub fn node(&self, d: Dense) -> Node {
         self.nodes[d as usize]

@@ -70,6 +70,10 @@ impl Pending {
             state.counters.self_loops += 1;
             return true;
         }
+        if self.pairs.len() == self.pairs.capacity() {
+            // The id table may grow with the pairs, at 4 bytes a slot against a pair's 8.
+            state.arcs.allow_ids(self.pairs.capacity().max(1 << 16));
+        }
         // Interned in the order `apply` would give the ids out.
         let (du, dv) = (state.arcs.intern(u), state.arcs.intern(v));
         self.pairs.push(new_pair(du, dv, friend));

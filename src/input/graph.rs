@@ -32,7 +32,7 @@ pub fn read_graph(
 }
 
 /// Reads an edge list without weights as its pairs `(u, v)`, 16 bytes a line instead of an
-/// event's 64, in blocks in file order: what [`read_graph`] would give is [`edge_events`] of each.
+/// event's 64, in blocks in file order: what [`read_graph`] would give is [`edge_event`] of each.
 /// For the initial graph of a run, where the list is the largest thing read: two threads parse
 /// it ([`parse_lines`]), and a block is freed as soon as its pairs are used.
 pub fn read_edges(
@@ -47,6 +47,19 @@ pub fn read_edges(
     })
 }
 
+/// The event of an edge `u v`: a friendship when `undirected`, else an arc.
+pub fn edge_event(u: Node, v: Node, undirected: bool) -> Event {
+    Event {
+        time: None,
+        op: Op::Add,
+        kind: if undirected {
+            EventKind::Friendship(u, v)
+        } else {
+            EventKind::Arc(u, v, None)
+        },
+    }
+}
+
 /// The events of one edge `u v` with interaction count `count` (0: none).
 pub fn edge_events(u: Node, v: Node, count: u64, undirected: bool) -> impl Iterator<Item = Event> {
     let add = |kind| Event {
@@ -54,11 +67,7 @@ pub fn edge_events(u: Node, v: Node, count: u64, undirected: bool) -> impl Itera
         op: Op::Add,
         kind,
     };
-    let edge = add(if undirected {
-        EventKind::Friendship(u, v)
-    } else {
-        EventKind::Arc(u, v, None)
-    });
+    let edge = edge_event(u, v, undirected);
     let forward = (count > 0).then(|| add(EventKind::Interaction(u, v, count)));
     let backward = (count > 0 && undirected).then(|| add(EventKind::Interaction(v, u, count)));
     std::iter::once(edge).chain(forward).chain(backward)

@@ -105,7 +105,7 @@ pub fn read_initial_lazily(
             // Without a count, an edge is one event.
             let len = edges.iter().map(Vec::len).sum();
             let events = (edges.into_iter().flatten())
-                .flat_map(move |(u, v)| graph::edge_events(u, v, 0, undirected));
+                .map(move |(u, v)| graph::edge_event(u, v, undirected));
             (len, Box::new(events))
         }
         Some(path) => {

@@ -59,16 +59,33 @@ pub enum GraphChange {
 /// A dense node id, this worker's own.
 pub type Dense = u32;
 
-/// One in-arc of a head: 16 bytes.
+/// One in-arc of a head: 12 bytes.
 #[derive(Clone, Copy, Debug)]
 struct InArc {
     tail: Dense,
     /// The weight, or [`SIDE`]: the fact is in the side table.
     weight: u32,
-    /// The tail's node id, which the arc's coin hashes: beside the arc, a search that tests
-    /// every in-arc of a hub reads it in order rather than from the id table at random (a
-    /// cold start at R-MAT scale 20 took 12% less time for 20% more memory).
-    tail_node: Node,
+    /// The low 32 bits of the tail's node id, which the arc's coin hashes: the whole id while
+    /// the graph is not [`ReverseGraph::wide`]. Beside the arc, a search that tests every in-arc
+    /// of a hub reads it in order rather than from the id table at random (a cold start at
+    /// R-MAT scale 20 took 12% less time for 20% more memory), and in 4 bytes rather than 8,
+    /// since such a search waits on the in-arcs' reads.
+    tail_low: u32,
+}
+
+impl InArc {
+    fn new(tail: Dense, weight: u32, tail_node: Node) -> Self {
+        InArc {
+            tail,
+            weight,
+            tail_low: tail_node as u32,
+        }
+    }
+}
+
+/// Whether node id `v` needs more than 32 bits.
+fn is_wide(v: Node) -> bool {
+    v > u32::MAX as Node
 }
 
 /// One out-arc of a tail: 8 bytes.
@@ -192,6 +209,9 @@ pub struct ReverseGraph {
     /// Facts that do not fit an [`InArc`] of arcs added after the load, by (tail, head); the
     /// base's side table holds the loaded ones.
     side: FxHashMap<(Dense, Dense), ArcFact>,
+    /// Some node id needs more than 32 bits: an in-arc's tail node is read by its dense id, not
+    /// from the arc. Once set, it stays.
+    wide: bool,
 }
 
 impl ReverseGraph {
@@ -208,11 +228,11 @@ impl ReverseGraph {
     pub fn loaded(model: Model, arcs: &impl ArcSource) -> Self {
         let mut base = Base::build(arcs);
         if model.is_lt() {
-            base.in_arcs_mut()
-                .for_each(|list| list.sort_by_key(|a| a.tail_node));
+            base.sort_in_arcs_by_tail_node();
         }
         let n = base.len();
         ReverseGraph {
+            wide: base.wide,
             model: Some(model),
             base: Arc::new(base),
             in_at: vec![BASE; n],
@@ -220,6 +240,16 @@ impl ReverseGraph {
             adopter: vec![false; n],
             adopter_in: vec![0; n],
             ..ReverseGraph::default()
+        }
+    }
+
+    /// The node id of in-arc `arc`'s tail.
+    #[inline]
+    fn tail_node(&self, arc: &InArc) -> Node {
+        if self.wide {
+            self.node(arc.tail)
+        } else {
+            arc.tail_low.into()
         }
     }
 
@@ -252,6 +282,7 @@ impl ReverseGraph {
             return d;
         }
         let d = self.len() as Dense;
+        self.wide |= is_wide(v);
         self.ids.insert(v, d);
         self.nodes.push(v);
         self.in_at.push(BASE);
@@ -398,11 +429,7 @@ impl ReverseGraph {
             SIDE
         });
         let (head, _) = self.in_mut(v);
-        head.arcs.push(InArc {
-            tail: u,
-            weight,
-            tail_node,
-        });
+        head.arcs.push(InArc::new(u, weight, tail_node));
         head.stats.add(&fact, 1);
         self.out_mut(u).0.push(OutArc { head: v, weight });
         if self.adopter[u as usize] {
@@ -508,7 +535,7 @@ impl ReverseGraph {
             };
             TestedArc {
                 tail: arc.tail,
-                tail_node: arc.tail_node,
+                tail_node: self.tail_node(arc),
                 threshold,
                 share,
             }
@@ -523,7 +550,7 @@ impl ReverseGraph {
         // changed list is made whole, which `lt_pick` needs.
         let base = self.base.in_arcs(v);
         if let Some(arcs) = self.in_own(v).slice(base)
-            && arcs.is_sorted_by_key(|a| a.tail_node)
+            && arcs.is_sorted_by_key(|a| self.tail_node(a))
         {
             return;
         }
@@ -531,7 +558,7 @@ impl ReverseGraph {
         head.arcs.make_whole(base);
         let mut arcs = std::mem::take(head.arcs.whole_mut());
         // Stable: nearly sorted lists (a few arcs appended) sort in about linear time.
-        arcs.sort_by_key(|a| a.tail_node);
+        arcs.sort_by_key(|a| self.tail_node(a));
         *self.in_mut(v).0.arcs.whole_mut() = arcs;
     }
 

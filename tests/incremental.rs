@@ -54,11 +54,45 @@ proptest! {
         check(&l, Model::Lt(LtWeights::Wc), batch, floor);
     }
 
+    /// The same with node ids past 32 bits, in the initial graph or first seen in the events,
+    /// and pairs of ids with the same low 32 bits: an in-arc keeps its tail's low 32 bits, and
+    /// a graph with a wider id reads the tail's id by its dense id instead.
+    #[test]
+    fn wide_ids_equal_oracle_every_epoch(l in loaded(14), batch in 1..6usize, in_initial in any::<bool>(), lt in any::<bool>()) {
+        let model = if lt { Model::Lt(LtWeights::Wc) } else { Model::Wc };
+        check(&widen(l, in_initial), model, batch, 0.0);
+    }
+
     /// The same under LT with interaction weights, which move a head's picks as they come.
     #[test]
     fn lt_weighted_equals_oracle_every_epoch(l in loaded(14), batch in 1..6usize, floor in prop::sample::select(vec![0.0, 8.0])) {
         check(&l, Model::Lt(LtWeights::Weighted), batch, floor);
     }
+}
+
+/// `l` with a third of its node ids moved past 32 bits (in the events only, unless
+/// `in_initial`), keeping their low 32 bits, and another third onto ids those low bits give.
+fn widen(mut l: cimflow::job::Loaded, in_initial: bool) -> cimflow::job::Loaded {
+    use cimflow::input::{Event, EventKind::*};
+    let wide = |x: u64| match x % 3 {
+        0 => x + (1 << 40),
+        1 => x - 1,
+        _ => x,
+    };
+    let map = |e: &mut Event| {
+        e.kind = match e.kind {
+            Friendship(u, v) => Friendship(wide(u), wide(v)),
+            Arc(u, v, p) => Arc(wide(u), wide(v), p),
+            Interaction(u, v, n) => Interaction(wide(u), wide(v), n),
+            Adopter(a, k) => Adopter(wide(a), k),
+            Acceptance(a, f, w) => Acceptance(wide(a), wide(f), w),
+        }
+    };
+    if in_initial {
+        l.initial.iter_mut().for_each(map);
+    }
+    l.events.iter_mut().for_each(map);
+    l
 }
 
 /// A directed graph far larger than its samples (a fractional sampling rate: most nodes root no

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::{Dense, InArc, OutArc, SIDE, in_arc_weight};
+use super::{Dense, InArc, OutArc, SIDE, in_arc_weight, is_wide};
 use crate::ArcSource;
 use crate::model::{ArcFact, HeadStats, Node};
 use crate::node_ids::NodeIds;
@@ -31,6 +31,8 @@ pub(super) struct Base {
     stats: Vec<HeadStats>,
     /// Facts that do not fit an [`InArc`], by (tail, head).
     pub(super) side: FxHashMap<(Dense, Dense), ArcFact>,
+    /// Some node id needs more than 32 bits (see [`super::ReverseGraph::tail_node`]).
+    pub(super) wide: bool,
 }
 
 impl Base {
@@ -57,6 +59,7 @@ impl Base {
         });
         let n = base.nodes.len();
         base.nodes.shrink_to_fit();
+        base.wide = base.nodes.iter().any(|&v| is_wide(v));
         // The table's bound once every id is in, from the first: no growth while they go in.
         base.ids.allow(2 * n);
         for (d, &v) in base.nodes.iter().enumerate() {
@@ -65,11 +68,7 @@ impl Base {
         base.in_start = starts(degrees.iter().map(|d| d[0]));
         base.out_start = starts(degrees.iter().map(|d| d[1]));
         drop(degrees);
-        let empty = InArc {
-            tail: 0,
-            weight: 0,
-            tail_node: 0,
-        };
+        let empty = InArc::new(0, 0, 0);
         base.in_arcs = vec![empty; base.in_start[n]];
         base.out_arcs = vec![OutArc { head: 0, weight: 0 }; base.out_start[n]];
         base.stats = vec![HeadStats::default(); n];
@@ -127,14 +126,28 @@ impl Base {
         range(&self.out_start, &self.out_arcs, u)
     }
 
-    /// The in-arcs of every head, to sort in place before the graph is shared.
-    pub(super) fn in_arcs_mut(&mut self) -> impl Iterator<Item = &mut [InArc]> {
-        let mut rest: &mut [InArc] = &mut self.in_arcs;
-        self.in_start.windows(2).map(move |w| {
+    /// Sorts every head's in-arcs by their tails' node ids, before the graph is shared.
+    pub(super) fn sort_in_arcs_by_tail_node(&mut self) {
+        let Base {
+            in_arcs,
+            in_start,
+            nodes,
+            wide,
+            ..
+        } = self;
+        let tail_node = |a: &InArc| -> Node {
+            if *wide {
+                nodes[a.tail as usize]
+            } else {
+                a.tail_low.into()
+            }
+        };
+        let mut rest: &mut [InArc] = in_arcs;
+        for w in in_start.windows(2) {
             let (head, tail) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+            head.sort_by_key(tail_node);
             rest = tail;
-            head
-        })
+        }
     }
 
     /// The stats of head `v` (empty past the loaded nodes).
@@ -182,11 +195,7 @@ impl<S: ArcSource> Known<'_, S> {
                     side.insert((u, v), fact);
                 }
                 let at = &mut next_in[v as usize - first];
-                rows.in_arcs[*at] = InArc {
-                    tail: u,
-                    weight: weight.unwrap_or(SIDE),
-                    tail_node: self.nodes[u as usize],
-                };
+                rows.in_arcs[*at] = InArc::new(u, weight.unwrap_or(SIDE), self.nodes[u as usize]);
                 *at += 1;
                 rows.stats[v as usize - first].add(&fact, 1);
             }

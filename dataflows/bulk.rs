@@ -25,6 +25,9 @@ pub trait ArcSource: Sync {
     /// Calls `f` with every arc once, as (tail index, head index, fact), in the same order every
     /// time.
     fn for_each_arc(&self, f: &mut dyn FnMut(u32, u32, ArcFact));
+
+    /// How many arcs [`ArcSource::for_each_arc`] gives.
+    fn arc_count(&self) -> usize;
 }
 
 /// The arc insertions among a time's graph changes, read in place as an [`ArcSource`]: a
@@ -34,6 +37,7 @@ pub struct ArcRecords<'a> {
     changes: &'a [(GraphChange, isize)],
     nodes: Vec<Node>,
     index: NodeIds,
+    count: usize,
 }
 
 impl<'a> ArcRecords<'a> {
@@ -43,8 +47,10 @@ impl<'a> ArcRecords<'a> {
             changes,
             nodes: Vec::new(),
             index: NodeIds::default(),
+            count: 0,
         };
         for (u, v, _) in records.arcs() {
+            records.count += 1;
             for w in [u, v] {
                 if records.index.get(w).is_none() {
                     records.index.insert(w, records.nodes.len() as u32);
@@ -73,6 +79,10 @@ impl ArcSource for ArcRecords<'_> {
             let index = |w| self.index.get(w).expect("indexed in `new`");
             f(index(u), index(v), fact);
         }
+    }
+
+    fn arc_count(&self) -> usize {
+        self.count
     }
 }
 
@@ -128,6 +138,10 @@ mod tests {
     impl ArcSource for Table {
         fn nodes(&self) -> &[Node] {
             &[10, 20, 30, 40]
+        }
+
+        fn arc_count(&self) -> usize {
+            2
         }
 
         fn for_each_arc(&self, f: &mut dyn FnMut(u32, u32, ArcFact)) {

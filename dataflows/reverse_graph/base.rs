@@ -44,6 +44,13 @@ impl Base {
         // Source index → dense id, given out on first use.
         let mut dense = vec![Dense::MAX; source.len()];
         let mut degrees: Vec<[usize; 2]> = Vec::new();
+        // The arc arrays are written over once before they are filled: another thread does that
+        // while this one reads the arcs for their ids and degrees.
+        let count = arcs.arc_count();
+        let arrays = std::thread::spawn(move || {
+            let in_arcs = vec![InArc::new(0, 0, 0); count];
+            (in_arcs, vec![OutArc { head: 0, weight: 0 }; count])
+        });
         arcs.for_each_arc(&mut |u, v, _| {
             let [u, v] = [u, v].map(|i| {
                 let d = &mut dense[i as usize];
@@ -68,9 +75,11 @@ impl Base {
         base.in_start = starts(degrees.iter().map(|d| d[0]));
         base.out_start = starts(degrees.iter().map(|d| d[1]));
         drop(degrees);
-        let empty = InArc::new(0, 0, 0);
-        base.in_arcs = vec![empty; base.in_start[n]];
-        base.out_arcs = vec![OutArc { head: 0, weight: 0 }; base.out_start[n]];
+        (base.in_arcs, base.out_arcs) = arrays.join().expect("allocating does not panic");
+        assert_eq!(
+            base.in_start[n], count,
+            "the source counts the arcs it gives"
+        );
         base.stats = vec![HeadStats::default(); n];
         // Two threads fill the rows of the nodes below and from `mid`, each reading every arc:
         // the in-arcs' writes land anywhere in their array, and two threads keep twice as many

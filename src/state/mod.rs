@@ -594,6 +594,11 @@ impl ArcSource for State {
             }
         }
     }
+
+    fn arc_count(&self) -> usize {
+        // Every pair the arcs hold exists, so each has a fact.
+        self.arcs.len()
+    }
 }
 
 /// A pair `u → v` looked up in the state: the endpoints' dense ids where they have one, and the

@@ -8,8 +8,9 @@
 //! would leave (the property test below holds the two to that).
 
 use super::State;
-use super::arcs::new_pair;
+use super::arcs::{Dense, new_pair};
 use crate::input::{Event, EventKind, Op};
+use crate::model::Node;
 
 impl State {
     /// Applies `events` in order, as [`State::apply`] would one by one; returns how many there
@@ -55,7 +56,16 @@ struct Pending {
     pairs: Vec<u64>,
     /// The events gathered.
     events: u64,
+    /// Additions `(u, v, friendship)` not yet interned: up to [`CHUNK`] of them.
+    chunk: Vec<(Node, Node, bool)>,
+    /// Their endpoints' dense ids where they had one, looked up together.
+    found: Vec<[Option<Dense>; 2]>,
 }
+
+/// Additions interned together: their look-ups in the id table, each a likely cache miss, are
+/// made one after another with nothing between, so that they overlap. (A few in tests, so that
+/// the property test below crosses chunks.)
+const CHUNK: usize = if cfg!(test) { 3 } else { 256 };
 
 impl Pending {
     /// Gathers `event` if it is a plain addition (a self-loop is counted as `apply` counts it);
@@ -70,25 +80,43 @@ impl Pending {
             state.counters.self_loops += 1;
             return true;
         }
-        if self.pairs.len() == self.pairs.capacity() {
-            // The id table may grow with the pairs, at 4 bytes a slot against a pair's 8.
-            state.arcs.allow_ids(self.pairs.capacity().max(1 << 16));
-        }
-        // Interned in the order `apply` would give the ids out.
-        let (du, dv) = (state.arcs.intern(u), state.arcs.intern(v));
-        self.pairs.push(new_pair(du, dv, friend));
-        if friend {
-            self.pairs.push(new_pair(dv, du, true));
+        self.chunk.push((u, v, friend));
+        if self.chunk.len() == CHUNK {
+            self.intern(state);
         }
         self.events += 1;
         true
     }
 
+    /// Interns the chunk's endpoints, in the order `apply` would give the ids out, and adds its
+    /// pairs.
+    fn intern(&mut self, state: &mut State) {
+        if self.pairs.len() + 2 * self.chunk.len() > self.pairs.capacity() {
+            // The id table may grow with the pairs, at 4 bytes a slot against a pair's 8.
+            self.pairs.reserve(2 * self.chunk.len());
+            state.arcs.allow_ids(self.pairs.capacity().max(1 << 16));
+        }
+        let ids = &state.arcs;
+        self.found.clear();
+        (self.found).extend(self.chunk.iter().map(|&(u, v, _)| [ids.id(u), ids.id(v)]));
+        for (&(u, v, friend), &[du, dv]) in self.chunk.iter().zip(&self.found) {
+            // An id the look-up missed may have been given since, by an earlier addition.
+            let du = du.unwrap_or_else(|| state.arcs.intern(u));
+            let dv = dv.unwrap_or_else(|| state.arcs.intern(v));
+            self.pairs.push(new_pair(du, dv, friend));
+            if friend {
+                self.pairs.push(new_pair(dv, du, true));
+            }
+        }
+        self.chunk.clear();
+    }
+
     /// Loads the gathered pairs into `state`, which has no arc.
-    fn load(self, state: &mut State) {
+    fn load(mut self, state: &mut State) {
         if self.events == 0 {
             return;
         }
+        self.intern(state);
         let loaded = state.arcs.load(self.pairs);
         state.refs.resize(state.arcs.ids_given(), 0);
         for (d, &by) in loaded.degrees.iter().enumerate() {

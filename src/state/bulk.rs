@@ -177,12 +177,14 @@ mod tests {
         let mut nodes: Vec<_> = s.nodes().collect();
         nodes.sort_unstable();
         format!(
-            "{record}\n{:?} {:?} {:?} {:?}\n{problem:?}\nnodes {nodes:?} live {}\n{:?}",
+            "{record}\n{:?} {:?} {:?} {:?}\n{problem:?}\nnodes {nodes:?} live {} refs {:?}\n{:?}",
             delta.all_arcs,
             delta.arcs,
             delta.adopters,
             delta.nodes,
             s.node_count(),
+            // By dense id: the bulk load gives ids in the order `apply` would.
+            s.refs.clone(),
             s.take_refusals(),
         )
     }

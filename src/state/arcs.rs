@@ -59,63 +59,6 @@ pub struct LoadedPairs {
     pub friend: u64,
 }
 
-/// What [`lists`] made.
-struct Lists {
-    pairs: LoadedPairs,
-    /// The pairs in the lists.
-    len: usize,
-}
-
-/// Makes the out-lists `out` of the tails from `first_tail` on from their entries,
-/// `heads[start[i] - start[0]..start[i + 1] - start[0]]` for the i-th (repeats allowed); counts
-/// their arcs' ends among `n` nodes.
-fn lists(
-    heads: &mut [u32],
-    start: &[usize],
-    out: &mut [OutList],
-    first_tail: usize,
-    n: usize,
-) -> Lists {
-    let mut made = Lists {
-        pairs: LoadedPairs {
-            degrees: vec![0; n],
-            directed: 0,
-            friend: 0,
-        },
-        len: 0,
-    };
-    let first = start[0];
-    for (i, slot) in out.iter_mut().enumerate() {
-        let list = &mut heads[start[i] - first..start[i + 1] - first];
-        if list.is_empty() {
-            continue;
-        }
-        list.sort_unstable();
-        // One entry a head, its flags the union of its repeats'.
-        let mut kept = 0;
-        for j in 0..list.len() {
-            let e = list[j];
-            if kept > 0 && list[kept - 1] >> FLAG_BITS == e >> FLAG_BITS {
-                list[kept - 1] |= e;
-            } else {
-                list[kept] = e;
-                kept += 1;
-            }
-        }
-        let list = &list[..kept];
-        let loaded = &mut made.pairs;
-        for &e in list {
-            loaded.degrees[(e >> FLAG_BITS) as usize] += 1;
-            loaded.directed += u64::from(e & DIRECTED != 0);
-            loaded.friend += u64::from(e & FRIEND != 0);
-        }
-        made.pairs.degrees[first_tail + i] += kept as u32;
-        made.len += kept;
-        *slot = OutList::from_sorted(list.to_vec());
-    }
-    made
-}
-
 /// The rare part of an [`ArcState`].
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Extra {
@@ -270,22 +213,38 @@ impl Arcs {
             next[u] += 1;
         }
         drop(next);
-        // Two threads make the lists, each those of the tails of half the pairs.
-        let mid = start.partition_point(|&s| 2 * s < heads.len()).min(n);
-        let (heads_low, heads_high) = heads.split_at_mut(start[mid]);
-        let (out_low, out_high) = self.out.split_at_mut(mid);
-        let (low, high) = std::thread::scope(|scope| {
-            let high = scope.spawn(|| lists(heads_high, &start[mid..], out_high, mid, n));
-            let low = lists(heads_low, &start[..=mid], out_low, 0, n);
-            (low, high.join().expect("making lists does not panic"))
-        });
-        self.len += low.len + high.len;
-        let mut loaded = low.pairs;
-        for (d, h) in loaded.degrees.iter_mut().zip(high.pairs.degrees) {
-            *d += h;
+        let mut loaded = LoadedPairs {
+            degrees: vec![0; n],
+            directed: 0,
+            friend: 0,
+        };
+        for u in 0..n {
+            let list = &mut heads[start[u]..start[u + 1]];
+            if list.is_empty() {
+                continue;
+            }
+            list.sort_unstable();
+            // One entry a head, its flags the union of its repeats'.
+            let mut kept = 0;
+            for i in 0..list.len() {
+                let e = list[i];
+                if kept > 0 && list[kept - 1] >> FLAG_BITS == e >> FLAG_BITS {
+                    list[kept - 1] |= e;
+                } else {
+                    list[kept] = e;
+                    kept += 1;
+                }
+            }
+            let list = &list[..kept];
+            for &e in list {
+                loaded.degrees[(e >> FLAG_BITS) as usize] += 1;
+                loaded.directed += u64::from(e & DIRECTED != 0);
+                loaded.friend += u64::from(e & FRIEND != 0);
+            }
+            loaded.degrees[u] += kept as u32;
+            self.len += kept;
+            self.out[u] = OutList::from_sorted(list.to_vec());
         }
-        loaded.directed += high.pairs.directed;
-        loaded.friend += high.pairs.friend;
         loaded
     }
 

@@ -138,6 +138,18 @@ fn in_arc_weight(fact: &ArcFact) -> Option<u32> {
     }
 }
 
+/// The fact an in-arc of weight `weight` holds, [`in_arc_weight`]'s inverse; `side` reads it
+/// from the side table.
+fn arc_fact(weight: u32, side: impl FnOnce() -> ArcFact) -> ArcFact {
+    match weight {
+        SIDE => side(),
+        w => ArcFact {
+            weight: w.into(),
+            explicit: None,
+        },
+    }
+}
+
 /// What moves every in-arc of a head that has no fact of its own at once
 /// ([`ReverseGraph::shared_scale`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -495,13 +507,7 @@ impl ReverseGraph {
     /// [`ReverseGraph::threshold_of`] with the head's stats already read.
     fn threshold_under(&self, u: Dense, v: Dense, weight: u32, stats: HeadStats) -> (u64, Share) {
         let model = self.model.expect("a graph has a model");
-        let fact = match weight {
-            SIDE => self.side_fact(u, v),
-            w => ArcFact {
-                weight: w as u64,
-                explicit: None,
-            },
-        };
+        let fact = arc_fact(weight, || self.side_fact(u, v));
         let share = match (fact.explicit, model) {
             (Some(_), _) | (None, Model::Lt(_)) => Share::Own,
             (None, Model::Wc | Model::Uniform(_)) => Share::Threshold,

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::{Dense, InArc, OutArc, SIDE, in_arc_weight, is_wide};
+use super::{Dense, InArc, OutArc, SIDE, arc_fact, in_arc_weight, is_wide};
 use crate::ArcSource;
 use crate::model::{ArcFact, HeadStats, Node};
 use crate::node_ids::NodeIds;
@@ -80,7 +80,6 @@ impl Base {
             base.in_start[n], count,
             "the source counts the arcs it gives"
         );
-        base.stats = vec![HeadStats::default(); n];
         // Two threads fill the rows of the nodes below and from `mid`, each reading every arc:
         // the in-arcs' writes land anywhere in their array, and two threads keep twice as many
         // of those misses in flight. `mid` halves the writes.
@@ -90,7 +89,6 @@ impl Base {
             .unwrap_or(n);
         let (in_low, in_high) = base.in_arcs.split_at_mut(base.in_start[mid]);
         let (out_low, out_high) = base.out_arcs.split_at_mut(base.out_start[mid]);
-        let (stats_low, stats_high) = base.stats.split_at_mut(mid);
         let known = Known {
             arcs,
             dense: &dense,
@@ -104,20 +102,33 @@ impl Base {
                     nodes: mid..n,
                     in_arcs: in_high,
                     out_arcs: out_high,
-                    stats: stats_high,
                 })
             });
             let low = known.fill(Rows {
                 nodes: 0..mid,
                 in_arcs: in_low,
                 out_arcs: out_low,
-                stats: stats_low,
             });
             (low, high.join().expect("the graph's build does not panic"))
         });
         base.side = side_low;
         base.side.extend(side_high);
+        // Each head's stats from its row, read in order, rather than a scattered update per arc.
+        base.stats = (0..n as Dense)
+            .map(|v| {
+                let mut stats = HeadStats::default();
+                for arc in base.in_arcs(v) {
+                    stats.add(&base.fact(arc, v), 1);
+                }
+                stats
+            })
+            .collect();
         base
+    }
+
+    /// The fact of in-arc `arc` of head `v`, as the source gave it.
+    fn fact(&self, arc: &InArc, v: Dense) -> ArcFact {
+        arc_fact(arc.weight, || self.side[&(arc.tail, v)])
     }
 
     /// The number of dense ids.
@@ -180,7 +191,6 @@ struct Rows<'a> {
     nodes: Range<usize>,
     in_arcs: &'a mut [InArc],
     out_arcs: &'a mut [OutArc],
-    stats: &'a mut [HeadStats],
 }
 
 impl<S: ArcSource> Known<'_, S> {
@@ -206,7 +216,6 @@ impl<S: ArcSource> Known<'_, S> {
                 let at = &mut next_in[v as usize - first];
                 rows.in_arcs[*at] = InArc::new(u, weight.unwrap_or(SIDE), self.nodes[u as usize]);
                 *at += 1;
-                rows.stats[v as usize - first].add(&fact, 1);
             }
             if rows.nodes.contains(&(u as usize)) {
                 let at = &mut next_out[u as usize - first];

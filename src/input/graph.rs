@@ -34,7 +34,7 @@ pub fn read_graph(
 /// Reads an edge list without weights as its pairs `(u, v)`, 16 bytes a line instead of an
 /// event's 64, in blocks in file order: what [`read_graph`] would give is [`edge_event`] of each.
 /// For the initial graph of a run, where the list is the largest thing read: two threads parse
-/// it ([`parse_lines`]), and a block is freed as soon as its pairs are used.
+/// it, a block at a time, and a block is freed as soon as its pairs are used.
 pub fn read_edges(
     path: &Path,
     diag: &mut Diagnostics,

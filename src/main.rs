@@ -14,7 +14,7 @@ use cimflow::engine::EngineKind;
 use cimflow::evaluate;
 use cimflow::exit::{Exit, classify, message};
 use cimflow::follow::{FollowConfig, Report};
-use cimflow::input::{Diagnostics, InitialEvents, read_events, read_initial_lazily};
+use cimflow::input::{Diagnostics, InitialEvents, InitialStream, read_events, read_initial_lazily};
 use cimflow::job::workers::{AnySession, with_session};
 use cimflow::job::{JobConfig, JobError, Loaded, run_epochs_from};
 use cimflow::metrics::server::MetricsServer;
@@ -66,7 +66,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         );
         let none = InitialEvents {
             len: 0,
-            events: Box::new(std::iter::empty()),
+            events: InitialStream::empty(),
         };
         (none, Loaded::default())
     };

@@ -22,12 +22,13 @@ impl State {
     pub fn apply_all(&mut self, events: impl IntoIterator<Item = Event>) -> (u64, Option<f64>) {
         let mut pending = self.bulk_ready().then(Pending::default);
         let (mut count, mut time) = (0, None);
-        for event in events {
+        // Iterated inside, so that a source that can (an edge list's) runs a plain loop.
+        events.into_iter().for_each(|event| {
             count += 1;
             time = event.time.or(time);
             if let Some(p) = &mut pending {
                 if p.gather(self, &event) {
-                    continue;
+                    return;
                 }
                 std::mem::take(p).load(self);
             }
@@ -35,7 +36,7 @@ impl State {
             if pending.is_some() && !self.bulk_ready() {
                 pending = None;
             }
-        }
+        });
         if let Some(p) = pending {
             p.load(self);
         }

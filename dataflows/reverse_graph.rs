@@ -81,6 +81,17 @@ impl InArc {
             tail_low: tail_node as u32,
         }
     }
+
+    /// The node id of the arc's tail in a graph that is `wide` or not, `node` giving a dense
+    /// id's node.
+    #[inline]
+    fn tail_node(&self, wide: bool, node: impl FnOnce(Dense) -> Node) -> Node {
+        if wide {
+            node(self.tail)
+        } else {
+            self.tail_low.into()
+        }
+    }
 }
 
 /// Whether node id `v` needs more than 32 bits.
@@ -258,11 +269,7 @@ impl ReverseGraph {
     /// The node id of in-arc `arc`'s tail.
     #[inline]
     fn tail_node(&self, arc: &InArc) -> Node {
-        if self.wide {
-            self.node(arc.tail)
-        } else {
-            arc.tail_low.into()
-        }
+        arc.tail_node(self.wide, |d| self.node(d))
     }
 
     /// The dense id of `v`, if it was ever seen.

@@ -155,17 +155,10 @@ impl Base {
             wide,
             ..
         } = self;
-        let tail_node = |a: &InArc| -> Node {
-            if *wide {
-                nodes[a.tail as usize]
-            } else {
-                a.tail_low.into()
-            }
-        };
         let mut rest: &mut [InArc] = in_arcs;
         for w in in_start.windows(2) {
             let (head, tail) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
-            head.sort_by_key(tail_node);
+            head.sort_by_key(|a| a.tail_node(*wide, |d| nodes[d as usize]));
             rest = tail;
         }
     }
@@ -208,21 +201,18 @@ impl<S: ArcSource> Known<'_, S> {
         let mut side = FxHashMap::default();
         self.arcs.for_each_arc(&mut |u, v, fact| {
             let (u, v) = (self.dense[u as usize], self.dense[v as usize]);
-            let weight = in_arc_weight(&fact);
+            let weight = in_arc_weight(&fact).unwrap_or(SIDE);
             if rows.nodes.contains(&(v as usize)) {
-                if weight.is_none() {
+                if weight == SIDE {
                     side.insert((u, v), fact);
                 }
                 let at = &mut next_in[v as usize - first];
-                rows.in_arcs[*at] = InArc::new(u, weight.unwrap_or(SIDE), self.nodes[u as usize]);
+                rows.in_arcs[*at] = InArc::new(u, weight, self.nodes[u as usize]);
                 *at += 1;
             }
             if rows.nodes.contains(&(u as usize)) {
                 let at = &mut next_out[u as usize - first];
-                rows.out_arcs[*at] = OutArc {
-                    head: v,
-                    weight: weight.unwrap_or(SIDE),
-                };
+                rows.out_arcs[*at] = OutArc { head: v, weight };
                 *at += 1;
             }
         });

@@ -7,6 +7,7 @@
 //! can each take the next block and parse its lines while the other reads; line numbers and bad
 //! lines are put back in file order once every block is done.
 
+use std::convert::Infallible;
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Mutex;
@@ -98,15 +99,37 @@ impl<R: Read> Blocks<R> {
 }
 
 /// One line of a block: its bytes without the `\n`, or why it is not one.
-pub(super) enum Line<'a> {
+enum Line<'a> {
     /// `terminated`: it had its `\n` (only the file's last line may not).
     Text { bytes: &'a [u8], terminated: bool },
     /// Longer than [`MAX_LINE`] bytes.
     TooLong,
 }
 
+/// Calls `parse` on the bytes of each line of `block`, in order, and `bad` with the number (from
+/// 1 within the block) and problem of each line that is too long or that `parse` rejects;
+/// returns how many lines the block has. Every reader's loop over a block's lines.
+pub(super) fn each_line<E>(
+    block: &Block,
+    mut parse: impl FnMut(u64, &[u8]) -> Result<(), String>,
+    mut bad: impl FnMut(u64, String) -> Result<(), E>,
+) -> Result<u64, E> {
+    let mut number = 0;
+    for line in lines(block) {
+        number += 1;
+        let result = match &line {
+            Line::Text { bytes, .. } => parse(number, bytes),
+            Line::TooLong => Ok(()),
+        };
+        if let Some(problem) = problem_of(&line, result) {
+            bad(number, problem)?;
+        }
+    }
+    Ok(number)
+}
+
 /// The lines of `block`, in order.
-pub(super) fn lines(block: &Block) -> impl Iterator<Item = Line<'_>> {
+fn lines(block: &Block) -> impl Iterator<Item = Line<'_>> {
     let (bytes, mut too_long) = match block {
         Block::Lines(bytes) => (&bytes[..], false),
         Block::TooLong => (&[][..], true),
@@ -139,7 +162,7 @@ pub(super) fn lines(block: &Block) -> impl Iterator<Item = Line<'_>> {
 }
 
 /// The problem with a line that `parse` rejected, as the reader reports it.
-pub(super) fn problem_of(line: &Line, parsed: Result<(), String>) -> Option<String> {
+fn problem_of(line: &Line, parsed: Result<(), String>) -> Option<String> {
     match (line, parsed) {
         (Line::TooLong, _) => Some(format!("line longer than {MAX_LINE} bytes")),
         (_, Ok(())) => None,
@@ -181,22 +204,16 @@ pub fn parse_lines<T: Send>(
                 next.1 += 1;
                 (block, next.1 - 1)
             };
-            let mut parsed = Parsed {
-                values: Vec::new(),
-                lines: 0,
-                bad: Vec::new(),
-            };
-            for line in lines(&block) {
-                parsed.lines += 1;
-                let result = match &line {
-                    Line::Text { bytes, .. } => parse(bytes).map(|v| parsed.values.extend(v)),
-                    Line::TooLong => Ok(()),
-                };
-                if let Some(problem) = problem_of(&line, result) {
-                    parsed.bad.push((parsed.lines, problem));
-                }
-            }
-            done.push((index, parsed));
+            let (mut values, mut bad) = (Vec::new(), Vec::new());
+            let Ok(lines) = each_line(
+                &block,
+                |_, bytes| parse(bytes).map(|v| values.extend(v)),
+                |number, problem| {
+                    bad.push((number, problem));
+                    Ok::<_, Infallible>(())
+                },
+            );
+            done.push((index, Parsed { values, lines, bad }));
         }
     };
     let (mine, other) = std::thread::scope(|scope| {

@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use flate2::read::MultiGzDecoder;
 
-use super::blocks::{Blocks, Line, lines, problem_of};
+use super::blocks::{Blocks, each_line};
 use super::diagnostics::{Diagnostics, InputError, LineError};
 use crate::model::Node;
 
@@ -35,25 +35,23 @@ pub fn for_each_line(
 ) -> Result<(), InputError> {
     let (file, reader) = open(path)?;
     let mut blocks = Blocks::new(reader);
-    let mut number = 0;
+    // Lines before the current block.
+    let mut before = 0;
     while let Some(block) = blocks.next_block().map_err(|source| InputError::Io {
         file: file.clone(),
         source,
     })? {
-        for line in lines(&block) {
-            number += 1;
-            let result = match &line {
-                Line::Text { bytes, .. } => decode_line(bytes).and_then(|text| f(number, text)),
-                Line::TooLong => Ok(()),
-            };
-            if let Some(problem) = problem_of(&line, result) {
+        before += each_line(
+            &block,
+            |number, bytes| decode_line(bytes).and_then(|text| f(before + number, text)),
+            |number, problem| {
                 diag.bad_line(LineError {
                     file: file.clone(),
-                    line: number,
+                    line: before + number,
                     problem,
-                })?;
-            }
-        }
+                })
+            },
+        )?;
     }
     Ok(())
 }

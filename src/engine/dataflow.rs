@@ -311,13 +311,13 @@ impl RrSource for DataflowEngine<'_> {
 
     fn greedy_at(&mut self, problem: &Problem, level: i32) -> (Greedy, [usize; 2]) {
         self.reach(level);
-        let greedy = self.greedy.run(problem, &self.members, level);
+        let greedy = self.greedy.run(problem, &mut self.members, level);
         (greedy, self.theta_at(level))
     }
 
     fn expected_at(&mut self, problem: &Problem, level: i32) -> (Greedy, Expected, [usize; 2]) {
         self.reach(level);
-        let (greedy, expected) = self.greedy.run_expected(problem, &self.members, level);
+        let (greedy, expected) = self.greedy.run_expected(problem, &mut self.members, level);
         (greedy, expected, self.theta_at(level))
     }
 }

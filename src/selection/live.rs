@@ -16,6 +16,7 @@
 use super::Problem;
 use super::greedy::{Greedy, Pick, RowTops};
 use super::members::Members;
+use replay::{HIT, NONE, OPEN, Trail};
 
 /// Which rows of the problem changed since the last [`LiveGreedy::sync`].
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +47,8 @@ pub struct LiveGreedy {
     tops: RowTops,
     /// The mids of this run's picks, in pick order.
     picked: Vec<u32>,
+    /// What the last run of RR-Greedy leaves for a replay.
+    trail: Trail,
     /// Under acceptance ([`LiveGreedy::run_expected`]): by sid, q_s in fixed point; by mid, G_c
     /// (with a flag once assigned), the adopter it is assigned to and X(S)'s share; the picks'
     /// weights; a scratch of gains; per adopter, its row's weights.
@@ -74,6 +77,18 @@ impl LiveGreedy {
             }
         };
         match rows {
+            // A few rows changed, and nothing else since the last run: the replay checks their
+            // turns again, and needs their old terms of Λ^u.
+            Rows::Some(changed) if members.journal_is_empty() => {
+                self.trail.rows_changing(changed, &self.rows, members);
+            }
+            Rows::Some(&[]) => {}
+            _ => {
+                self.trail.forget();
+                members.journal_stop();
+            }
+        }
+        match rows {
             Rows::All => {
                 let mut old = std::mem::take(&mut self.rows);
                 // Rows past the new adopter count are gone: unpin them before they are dropped.
@@ -97,24 +112,76 @@ impl LiveGreedy {
     }
 
     /// RR-Greedy on the samples of R1 at `level`, measured on R2 at `level`, over the rows of the
-    /// last [`LiveGreedy::sync`] (which must have been with `problem`).
-    pub fn run(&mut self, problem: &Problem, members: &Members, level: i32) -> Greedy {
+    /// last [`LiveGreedy::sync`] (which must have been with `problem`): the last run replayed
+    /// over the samples changed since, where every turn can be shown to stand ([`replay`]), else
+    /// a run afresh. `members`' journal of changed samples is taken, and started again.
+    pub fn run(&mut self, problem: &Problem, members: &mut Members, level: i32) -> Greedy {
+        let changes = members.journal_take();
+        let whole = members.all_at(level);
+        if let Some(changes) = changes.filter(|_| whole && self.trail.fits(problem, level))
+            && let Some(greedy) = self.trail.replay(&self.rows, members, changes)
+        {
+            members.journal_start();
+            return greedy;
+        }
+        let greedy = self.run_afresh(problem, members, level);
+        if whole {
+            members.journal_start();
+        }
+        greedy
+    }
+
+    /// How many runs were replays of the last, and how many replays were refused.
+    pub fn replays(&self) -> (u64, u64) {
+        (self.trail.replays, self.trail.refusals)
+    }
+
+    /// RR-Greedy from its first turn, leaving its trail for the next replay when the table holds
+    /// just `level`.
+    fn run_afresh(&mut self, problem: &Problem, members: &Members, level: i32) -> Greedy {
         self.next_stamp(members);
         let stamp = self.stamp;
         // Usually the table holds exactly the samples of `level`: no filter then.
         let whole = members.all_at(level);
         let at = |s: u32| whole || members.at(s, level);
+        let (mids, sids) = members.bounds();
         let LiveGreedy {
             rows,
             key,
             counted,
-            covered,
             taken,
             active,
             tops,
             picked,
+            trail,
             ..
         } = self;
+        trail.forget();
+        for &mid in &trail.turn_mid {
+            trail.turn_of[mid as usize] = NONE;
+        }
+        trail.turn_of.resize(mids.max(trail.turn_of.len()), NONE);
+        trail.cover.clear();
+        trail.cover.resize(sids, OPEN);
+        let Trail {
+            turn_row,
+            turn_mid,
+            runner_key,
+            runner_mid,
+            turn_of,
+            cover,
+            ends,
+            cov_at,
+            sum_lo,
+            sum_hi,
+            ..
+        } = trail;
+        for v in [&mut *turn_row, &mut *turn_mid, &mut *runner_mid, &mut *ends] {
+            v.clear();
+        }
+        for v in [&mut *runner_key, &mut *cov_at, &mut *sum_lo, &mut *sum_hi] {
+            v.clear();
+        }
 
         if whole {
             // A friend of several adopters is set once per row, to the same value: no marks.
@@ -133,7 +200,11 @@ impl LiveGreedy {
         taken.clear();
         taken.resize(rows.len(), 0);
         tops.start(rows.len());
-        let mut upper = tops.sum(problem, rows, gain_of(key)) as f64;
+        let first = tops.sum(problem, rows, gain_of(key));
+        let mut upper = first as f64;
+        ends.push(0);
+        cov_at.push(0);
+        sum_lo.push(first);
         active.clear();
         active.extend((0..rows.len()).filter(|&a| problem.adopters[a].1 > 0));
         while !active.is_empty() {
@@ -142,28 +213,39 @@ impl LiveGreedy {
                 // Rows are in node order: strict `>` keeps the smallest node among equal gains, and
                 // an assigned candidate (key 0) never wins. (A lazy max-heap per row was measured
                 // slower than this scan: a pick lowers the gains of much of a row, so its entries
-                // are re-keyed about as often as scanned.)
+                // are re-keyed about as often as scanned.) The runner-up, the best of the others
+                // by the same rule, is the replay's bound on them.
                 let (mut best, mut best_key) = (0, 0);
+                let (mut second, mut second_key) = (0, 0);
                 for &c in &rows[a] {
                     let k = key[c as usize];
                     if k > best_key {
+                        (second, second_key) = (best, best_key);
                         (best, best_key) = (c, k);
+                    } else if k > second_key {
+                        (second, second_key) = (c, k);
                     }
                 }
                 if best_key == 0 {
                     return false;
                 }
                 let c = best;
+                let turn = picks.len() as u32;
                 picks.push(Pick {
                     adopter: problem.adopters[a].0,
                     friend: members.node(c),
                     gain: best_key - 1,
                 });
                 picked.push(c);
+                turn_row.push(a as u32);
+                turn_mid.push(c);
+                runner_key.push(second_key);
+                runner_mid.push(second);
+                turn_of[c as usize] = turn;
                 picked_any = true;
                 for &s in members.samples_of(c, 0) {
-                    if at(s) && covered[s as usize] != stamp {
-                        covered[s as usize] = stamp;
+                    if at(s) && cover[s as usize] == OPEN {
+                        cover[s as usize] = turn;
                         cov1 += 1;
                         for &d in members.members_of(s) {
                             // Only the problem's candidates' keys are read; others may wrap.
@@ -178,22 +260,32 @@ impl LiveGreedy {
                 taken[a] < problem.adopters[a].1
             });
             if picked_any {
-                let bound = cov1 + tops.sum(problem, rows, gain_of(key));
-                upper = upper.min(bound as f64);
+                let sum = tops.sum(problem, rows, gain_of(key));
+                upper = upper.min((cov1 + sum) as f64);
+                ends.push(picks.len() as u32);
+                cov_at.push(cov1);
+                sum_lo.push(sum);
             }
         }
         let upper_cov = upper.min(2.0 * cov1 as f64);
 
-        // R2 samples are never covered above, so this run's stamp marks them afresh.
+        // R2 samples are never covered above: a pick's mark them afresh.
         let mut cov2 = 0u64;
         for &mid in picked.iter() {
             for &s in members.samples_of(mid, 1) {
-                if at(s) && covered[s as usize] != stamp {
-                    covered[s as usize] = stamp;
+                if at(s) && cover[s as usize] == OPEN {
+                    cover[s as usize] = HIT;
                     cov2 += 1;
                 }
             }
         }
+        sum_hi.extend_from_slice(sum_lo);
+        trail.valid = whole;
+        trail.level = level;
+        trail.adopters.clone_from(&problem.adopters);
+        trail.picks.clone_from(&picks);
+        trail.cov1 = cov1;
+        trail.cov2 = cov2;
         Greedy {
             picks,
             cov1,
@@ -252,5 +344,6 @@ fn grow<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
 }
 
 mod expected;
+mod replay;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,10 @@
 //!
 //! Lists are unordered: the greedy counts and marks, and its ties go by node id, so no result
 //! depends on which ids the samples and nodes carry or on the order they arrived in.
+//!
+//! While the greedy asks for it ([`Members::journal_start`]), the table also notes each sample
+//! as it was before its first change since then ([`Change`]): the greedy's replay
+//! (`live::replay`) needs the old and the new members of the changed samples only.
 
 use std::collections::BTreeMap;
 
@@ -36,13 +40,39 @@ pub struct Members {
     /// in 4 bytes so that a greedy starting its gains reads one dense array, not a slot a line.
     r1_len: Vec<u32>,
     free_mids: Vec<u32>,
+    /// How many memberships the table holds.
+    held: usize,
+    journal: Journal,
 }
 
 #[derive(Debug, Default)]
 struct SampleSlot {
     lowest: i32,
+    /// Which half it is in; meaningless while the slot is free.
+    half: u8,
     /// The mids of its members.
     members: Vec<u32>,
+}
+
+/// A sid as it was before its first change since [`Members::journal_start`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub sid: u32,
+    /// Its half then; `None` when the sid was free (the sample is new, or reuses a freed sid).
+    pub half: Option<usize>,
+    /// Its members then.
+    pub members: Vec<u32>,
+}
+
+/// The changes noted since [`Members::journal_start`], while they stay few.
+#[derive(Debug, Default)]
+struct Journal {
+    on: bool,
+    changes: Vec<Change>,
+    /// By sid: whether `changes` holds it.
+    noted: Vec<bool>,
+    /// Members copied into `changes`.
+    copied: usize,
 }
 
 #[derive(Debug, Default)]
@@ -67,6 +97,8 @@ impl Members {
             nodes: Vec::new(),
             r1_len: Vec::new(),
             free_mids: Vec::new(),
+            held: 0,
+            journal: Journal::default(),
         }
     }
 
@@ -74,14 +106,19 @@ impl Members {
     pub fn insert(&mut self, c: Node, s: Sample) {
         let mid = self.intern(c);
         let sid = match self.sids.get(&s) {
-            Some(&sid) => sid,
+            Some(&sid) => {
+                self.note(sid);
+                sid
+            }
             None => {
                 let slot = SampleSlot {
                     lowest: lowest_level(s.key(self.seed)),
+                    half: s.half() as u8,
                     members: Vec::new(),
                 };
                 *self.levels.entry(slot.lowest).or_default() += 1;
                 let sid = reuse(&mut self.samples, &mut self.free_sids, slot);
+                self.note_new(sid);
                 self.sids.insert(s, sid);
                 sid
             }
@@ -91,6 +128,7 @@ impl Members {
             "member is a set"
         );
         self.samples[sid as usize].members.push(mid);
+        self.held += 1;
         self.nodes[mid as usize].samples[s.half()].push(sid);
         if s.half() == 0 {
             self.r1_len[mid as usize] += 1;
@@ -101,8 +139,10 @@ impl Members {
     pub fn remove(&mut self, c: Node, s: Sample) {
         let mid = self.mids[&c];
         let sid = self.sids[&s];
+        self.note(sid);
         let sample = &mut self.samples[sid as usize];
         swap_out(&mut sample.members, mid);
+        self.held -= 1;
         if sample.members.is_empty() {
             let count = self
                 .levels
@@ -166,6 +206,91 @@ impl Members {
     /// The mids of the members of `sid`.
     pub fn members_of(&self, sid: u32) -> &[u32] {
         &self.samples[sid as usize].members
+    }
+
+    /// The half of `sid`, which must be held.
+    pub fn half(&self, sid: u32) -> usize {
+        self.samples[sid as usize].half as usize
+    }
+
+    /// Starts noting changes afresh, forgetting any noted so far.
+    pub fn journal_start(&mut self) {
+        self.journal_stop();
+        self.journal.on = true;
+    }
+
+    /// Stops noting changes, forgetting any noted so far.
+    pub fn journal_stop(&mut self) {
+        let j = &mut self.journal;
+        for c in j.changes.drain(..) {
+            j.noted[c.sid as usize] = false;
+        }
+        j.on = false;
+        j.copied = 0;
+    }
+
+    /// Whether the journal is on and has noted nothing yet.
+    pub fn journal_is_empty(&self) -> bool {
+        self.journal.on && self.journal.changes.is_empty()
+    }
+
+    /// The changes noted since [`Members::journal_start`], which stops the journal; `None` when
+    /// it was not on or gave up on them (more than a few: see [`Members::note`]).
+    pub fn journal_take(&mut self) -> Option<Vec<Change>> {
+        let j = &mut self.journal;
+        let on = j.on;
+        for c in &j.changes {
+            j.noted[c.sid as usize] = false;
+        }
+        let changes = std::mem::take(&mut j.changes);
+        j.on = false;
+        j.copied = 0;
+        on.then_some(changes)
+    }
+
+    /// Notes held `sid` as it is now, unless it was noted already. Past an eighth of the table's
+    /// samples or memberships the journal gives up: a replay would touch most candidates, and
+    /// the greedy runs afresh anyway.
+    fn note(&mut self, sid: u32) {
+        if !self.journal.on || self.journal.noted.get(sid as usize) == Some(&true) {
+            return;
+        }
+        let slot = &self.samples[sid as usize];
+        let change = Change {
+            sid,
+            half: Some(slot.half as usize),
+            members: slot.members.clone(),
+        };
+        self.push_change(change);
+    }
+
+    /// Notes `sid` as free before now, unless it was noted already.
+    fn note_new(&mut self, sid: u32) {
+        if !self.journal.on || self.journal.noted.get(sid as usize) == Some(&true) {
+            return;
+        }
+        let change = Change {
+            sid,
+            half: None,
+            members: Vec::new(),
+        };
+        self.push_change(change);
+    }
+
+    fn push_change(&mut self, change: Change) {
+        let limit = self.samples.len() / 8 + 16;
+        let j = &mut self.journal;
+        j.copied += change.members.len();
+        if j.changes.len() >= limit || j.copied > self.held / 2 + 256 {
+            self.journal_stop();
+            return;
+        }
+        let sid = change.sid as usize;
+        if j.noted.len() <= sid {
+            j.noted.resize(sid + 1, false);
+        }
+        j.noted[sid] = true;
+        j.changes.push(change);
     }
 
     /// Whether `sid` exists at `level` (its lowest level is at most `level`).

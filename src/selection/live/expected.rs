@@ -20,9 +20,13 @@ impl LiveGreedy {
     pub fn run_expected(
         &mut self,
         problem: &Problem,
-        members: &Members,
+        members: &mut Members,
         level: i32,
     ) -> (Greedy, Expected) {
+        // RR-Greedy's trail does not describe this run: the next one runs afresh.
+        self.trail.forget();
+        members.journal_stop();
+        let members = &*members;
         self.next_stamp(members);
         let stamp = self.stamp;
         let whole = members.all_at(level);

@@ -99,7 +99,7 @@ proptest! {
                 held.iter().copied().filter(|(_, s)| lowest_level(s.key(SEED)) <= level),
             );
             let want = rr_greedy(&problem, &index);
-            let got = live.run(&problem, &members, level);
+            let got = live.run(&problem, &mut members, level);
             prop_assert_eq!(got, want, "step {}", i);
             // Under acceptance: weights drawn from the step, on the same table and buffers.
             let weighted = Problem {
@@ -114,7 +114,7 @@ proptest! {
                 ..problem.clone()
             };
             let want = expected_greedy(&weighted, &index);
-            let got = live.run_expected(&weighted, &members, level);
+            let got = live.run_expected(&weighted, &mut members, level);
             prop_assert_eq!(got, want, "step {} under acceptance", i);
         }
     }
@@ -169,5 +169,146 @@ fn rows_of_adopters_that_left_are_unpinned() {
     assert_eq!(members.mid(3), None, "3 was only adopter 21's candidate");
     assert!(members.mid(1).is_some() && members.mid(2).is_some());
     live.sync(&problem, &mut members, Rows::Some(&[]));
-    assert_eq!(live.run(&problem, &members, 0).picks.len(), 1);
+    assert_eq!(live.run(&problem, &mut members, 0).picks.len(), 1);
+}
+
+/// A random table for the replay: `samples` samples over `nodes` nodes, each holding each node
+/// with probability `density` (a hash of seed, sample, node), in both halves.
+fn draw(seed: u64, samples: u64, nodes: u64, density: u64) -> BTreeSet<(Node, Sample)> {
+    let mut held = BTreeSet::new();
+    for root in 0..samples {
+        for slot in 0..2 {
+            for c in 0..nodes {
+                let h = splitmix(seed ^ (root << 20) ^ ((slot as u64) << 40) ^ c);
+                if h % 100 < density {
+                    held.insert((c, Sample { root, slot }));
+                }
+            }
+        }
+    }
+    held
+}
+
+proptest! {
+    /// Epochs of a few toggled memberships on a table of one level: the live greedy (replaying
+    /// where it can) equals RR-Greedy on a fresh index after every epoch, and it did replay.
+    #[test]
+    fn replays_equal_rr_greedy(
+        seed in any::<u64>(),
+        density in 8u64..40,
+        epochs in prop::collection::vec((
+            prop::collection::vec((0u64..12, 0u64..40, 0u32..2), 1..4),
+            prop::option::of((0usize..4, any::<u16>())),
+        ), 1..25),
+        caps in prop::collection::vec(0u32..4, 4),
+    ) {
+        let mut held = draw(seed, 40, 12, density);
+        let mut members = Members::new(SEED);
+        for &(c, s) in &held {
+            members.insert(c, s);
+        }
+        let mut live = LiveGreedy::default();
+        let mut problem = Problem {
+            n: 100,
+            adopters: (0..4).map(|a| (20 + a as Node, caps[a])).collect(),
+            candidates: vec![row(0b0101_0111), row(0b0011_1100), row(0b1110_0001), row(0b0111_1110)]
+                .into_iter()
+                .enumerate()
+                .map(|(a, mut r)| {
+                    r.extend([8 + a as Node, 11]);
+                    r.sort_unstable();
+                    r.dedup();
+                    r
+                })
+                .collect(),
+            acceptance: None,
+        };
+        live.sync(&problem, &mut members, Rows::All);
+        // One level holding every sample: the replay's case.
+        let level = 64;
+        for (i, (toggles, redraw)) in epochs.iter().enumerate() {
+            // A row changes first, as in an epoch: before the table's changes come in.
+            if let Some((a, mask)) = *redraw {
+                problem.candidates[a] = (0..12).filter(|c| mask >> c & 1 == 1).collect();
+                live.sync(&problem, &mut members, Rows::Some(&[a]));
+            }
+            for &(c, root, slot) in toggles {
+                let m = (c, Sample { root, slot });
+                if held.insert(m) {
+                    members.insert(m.0, m.1);
+                } else {
+                    held.remove(&m);
+                    members.remove(m.0, m.1);
+                }
+            }
+            let index = RrIndex::build([100, 100], held.iter().copied());
+            let want = rr_greedy(&problem, &index);
+            let got = live.run(&problem, &mut members, level);
+            prop_assert_eq!(got, want, "epoch {}", i);
+        }
+    }
+}
+
+/// A 64-bit mixer (SplitMix64's finalizer), for the tests' own draws.
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Across many such histories the replay stands often and is refused sometimes: the property
+/// above tests both paths.
+#[test]
+fn replays_and_refusals_both_happen() {
+    let (mut stood, mut refused) = (0, 0);
+    for seed in 0..30u64 {
+        let mut held = draw(seed, 40, 12, 25);
+        let mut members = Members::new(SEED);
+        for &(c, s) in &held {
+            members.insert(c, s);
+        }
+        let mut live = LiveGreedy::default();
+        let mut problem = Problem {
+            n: 100,
+            adopters: vec![(20, 2), (21, 3), (22, 1)],
+            candidates: vec![row(0b0101_0111), row(0b0011_1100), row(0b1110_0001)],
+            acceptance: None,
+        };
+        live.sync(&problem, &mut members, Rows::All);
+        for e in 0..20u64 {
+            let h = splitmix(seed * 1000 + e);
+            if h.is_multiple_of(5) {
+                let a = (h >> 24) as usize % 3;
+                problem.candidates[a] = row((h >> 32) as u8);
+                live.sync(&problem, &mut members, Rows::Some(&[a]));
+            }
+            let m = (
+                h % 12,
+                Sample {
+                    root: (h >> 8) % 40,
+                    slot: (h >> 16) as u32 % 2,
+                },
+            );
+            if held.insert(m) {
+                members.insert(m.0, m.1);
+            } else {
+                held.remove(&m);
+                members.remove(m.0, m.1);
+            }
+            let index = RrIndex::build([100, 100], held.iter().copied());
+            assert_eq!(
+                live.run(&problem, &mut members, 64),
+                rr_greedy(&problem, &index)
+            );
+        }
+        let (s, r) = live.replays();
+        stood += s;
+        refused += r;
+    }
+    eprintln!("stood {stood}, refused {refused}");
+    assert!(
+        stood > 100 && refused > 10,
+        "stood {stood}, refused {refused}"
+    );
 }

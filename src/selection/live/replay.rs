@@ -1,0 +1,559 @@
+//! Replaying the last run instead of running afresh: an epoch's changes usually leave every turn
+//! of RR-Greedy with the same pick, only some gains and coverages moved. The last run's trail
+//! (each turn's pick, its runner-up, the turn each sample was covered at, Λ^u's terms per
+//! rotation) and the samples the epoch changed (their members before and now, from
+//! [`Members::journal_take`]) tell whether that holds, and what moved, without a pass over the
+//! table. Where it cannot be shown, the greedy runs afresh; the result is the same either way.
+//!
+//! Why it is exact. Let ct(s) be the turn that covers R1 sample s (its first picked member's
+//! turn). A candidate's gain at turn t is |{s ∋ c : ct(s) ≥ t}|. If the picks of turns before t
+//! stand, a sample the epoch left alone keeps its members and its ct, so only the members, old
+//! and new, of changed samples have other gains: for each, δ(c, t) = Σ over its changed samples
+//! of [c is a member now]·[t ≤ ct_new(s)] − [c was one]·[t ≤ ct_old(s)]. Turn t's pick p still
+//! wins its row if it beats every other unassigned candidate d there (gain, then the smaller
+//! node). The trail keeps, per turn, an upper bound (value, node) on every other candidate of the
+//! row; so d with δ(d, t) ≤ δ(p, t) is still beaten, an untouched d is beaten if p beats the
+//! bound, and a d with δ(d, t) > 0 is beaten if p beats (bound + δ(d, t), d). By induction over
+//! the turns, every pick stands. The bound then grows by the δ it was checked with, so it stays
+//! a bound; a run afresh makes it exact again.
+//!
+//! Λ^u is the least of 2·Λ_R1(S) and, per rotation r ending at turn e_r, B_r = Λ_R1(S_r) + Σ_a
+//! top_{k_a}(gains at e_r over row a). Λ_R1(S_r) moves by the changed samples alone. A top-k sum
+//! moves by at most |δ| per changed entry, so the trail keeps each rotation's sum as an interval,
+//! and computes it exactly (one pass over the rows, gains read from the covering turns) only
+//! when the interval's low end could be the least.
+
+use std::cmp::Ordering;
+
+use super::Members;
+use crate::model::Node;
+use crate::selection::Problem;
+use crate::selection::greedy::{Greedy, Pick, largest_sum};
+use crate::selection::members::Change;
+
+/// A sample no pick covers (or one outside the level).
+pub(super) const OPEN: u32 = u32::MAX;
+/// An R2 sample some pick covers.
+pub(super) const HIT: u32 = u32::MAX - 1;
+/// A candidate no pick took.
+pub(super) const NONE: u32 = u32::MAX;
+
+/// What a run leaves for the next epoch's replay.
+#[derive(Debug, Default)]
+pub(super) struct Trail {
+    /// Whether the rest describes the last run on the current rows.
+    pub valid: bool,
+    pub level: i32,
+    /// The problem's adopters and capacities then.
+    pub adopters: Vec<(Node, u32)>,
+    pub picks: Vec<Pick>,
+    pub cov1: u64,
+    pub cov2: u64,
+    /// By turn: the row, the pick's mid, and a bound on the row's other unassigned candidates:
+    /// 1 + gain (0: there were none) and the node's mid.
+    pub turn_row: Vec<u32>,
+    pub turn_mid: Vec<u32>,
+    pub runner_key: Vec<u64>,
+    pub runner_mid: Vec<u32>,
+    /// By mid: the turn that picked it, or [`NONE`].
+    pub turn_of: Vec<u32>,
+    /// By sid: the turn that covered it (R1), [`HIT`] (R2), or [`OPEN`].
+    pub cover: Vec<u32>,
+    /// Per rotation (the first before any turn): its end turn e_r, Λ_R1(S_r), and the bounds of
+    /// Σ_a top_{k_a} at e_r.
+    pub ends: Vec<u32>,
+    pub cov_at: Vec<u64>,
+    pub sum_lo: Vec<u64>,
+    pub sum_hi: Vec<u64>,
+    /// Rows by mid and turns by row (CSR), built when a replay first needs them.
+    index: Option<Index>,
+    /// The rows changed since the last run, with their terms of Λ^u then, per rotation.
+    changed_rows: Vec<(usize, Vec<u64>)>,
+    /// Scratch: by mid, a stamp and the position of its δ among `deltas`.
+    mark: Vec<u32>,
+    slot: Vec<u32>,
+    stamp: u32,
+    /// How many replays stood, and how many ran afresh instead.
+    pub replays: u64,
+    pub refusals: u64,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    row_start: Vec<u32>,
+    rows_of: Vec<u32>,
+    turn_start: Vec<u32>,
+    turns_of: Vec<u32>,
+}
+
+/// δ(c, ·) of one candidate: its steps `sign·[t ≤ end]`.
+struct Delta {
+    mid: u32,
+    steps: Vec<(i64, u32)>,
+}
+
+impl Delta {
+    fn at(&self, t: u32) -> i64 {
+        self.steps
+            .iter()
+            .filter(|&&(_, end)| t <= end)
+            .map(|&(sign, _)| sign)
+            .sum()
+    }
+
+    /// The last turn at which δ may be positive.
+    fn last_rise(&self) -> Option<u32> {
+        self.steps
+            .iter()
+            .filter(|&&(sign, _)| sign > 0)
+            .map(|&(_, end)| end)
+            .max()
+    }
+}
+
+/// The gain of `mid` after `end` turns, read from the covering turns: its R1 samples not
+/// covered before turn `end`. (For a candidate not assigned by then.)
+fn exact_gain(mid: u32, end: u32, cover: &[u32], members: &Members) -> u64 {
+    members
+        .samples_of(mid, 0)
+        .iter()
+        .filter(|&&s| cover[s as usize] >= end)
+        .count() as u64
+}
+
+/// The best (gain, then smaller node) of `row`'s candidates other than `pick` still unassigned
+/// at turn `t`, with exact gains: the runner-up of `pick`'s turn.
+fn exact_runner(
+    row: &[u32],
+    pick: u32,
+    t: u32,
+    turn_of: &[u32],
+    cover: &[u32],
+    members: &Members,
+) -> Option<(i64, u32)> {
+    // Rows are in node order: strict `>` keeps the smallest node among equal gains.
+    let mut best: Option<(i64, u32)> = None;
+    for &c in row {
+        if c == pick || turn_of[c as usize] <= t {
+            continue;
+        }
+        let g = exact_gain(c, t, cover, members) as i64;
+        if best.is_none_or(|(b, _)| g > b) {
+            best = Some((g, c));
+        }
+    }
+    best
+}
+
+/// Counts a replay refused and forgets the trail, which no longer describes a run.
+fn refuse(refusals: &mut u64, valid: &mut bool) -> Option<Greedy> {
+    *refusals += 1;
+    *valid = false;
+    None
+}
+
+/// Whether (gain, node) `a` wins a turn against `b`: more gain, then the smaller node.
+fn beats(a: (i64, Node), b: (i64, Node)) -> bool {
+    match a.0.cmp(&b.0) {
+        Ordering::Greater => true,
+        Ordering::Less => false,
+        Ordering::Equal => a.1 < b.1,
+    }
+}
+
+impl Trail {
+    /// Forgets the trail (rows changed, or the last run was not RR-Greedy on a whole level).
+    pub fn forget(&mut self) {
+        self.valid = false;
+        self.index = None;
+        self.changed_rows.clear();
+    }
+
+    /// Notes the rows at positions `changed` of `rows` before they change, the table being as
+    /// the last run left it: their terms of Λ^u at each rotation.
+    pub fn rows_changing(&mut self, changed: &[usize], rows: &[Vec<u32>], members: &Members) {
+        if !self.valid {
+            return;
+        }
+        self.index = None;
+        for &a in changed {
+            if self.changed_rows.iter().any(|&(b, _)| b == a) {
+                continue;
+            }
+            let k = self.adopters[a].1 as usize;
+            let terms = self
+                .ends
+                .iter()
+                .map(|&end| self.row_term(&rows[a], k, end, members))
+                .collect();
+            self.changed_rows.push((a, terms));
+        }
+    }
+
+    /// top_k of `row`'s gains after `end` turns, read from the covering turns.
+    fn row_term(&self, row: &[u32], k: usize, end: u32, members: &Members) -> u64 {
+        let gains = row.iter().map(|&c| {
+            if self.turn_of[c as usize] < end {
+                0
+            } else {
+                exact_gain(c, end, &self.cover, members)
+            }
+        });
+        largest_sum(gains, row.len(), k, &mut Vec::new())
+    }
+
+    /// Whether a replay at `level` may be tried for `problem`.
+    pub fn fits(&self, problem: &Problem, level: i32) -> bool {
+        self.valid && self.level == level && self.adopters == problem.adopters
+    }
+
+    /// The last run, replayed over `changes`: `None` when some turn could not be shown to stand
+    /// (the trail is then stale, and the caller runs afresh).
+    pub fn replay(
+        &mut self,
+        rows: &[Vec<u32>],
+        members: &Members,
+        changes: Vec<Change>,
+    ) -> Option<Greedy> {
+        let (mids, sids) = members.bounds();
+        if self.turn_of.len() < mids {
+            self.turn_of.resize(mids, NONE);
+        }
+        if self.cover.len() < sids {
+            self.cover.resize(sids, OPEN);
+        }
+        let index = match self.index.take() {
+            Some(index) => index,
+            None => self.build_index(rows, mids),
+        };
+        let nrows = |mid: u32| -> i64 {
+            let m = mid as usize;
+            match index.row_start.get(m + 1) {
+                Some(&end) => (end - index.row_start[m]) as i64,
+                None => 0,
+            }
+        };
+
+        // Each changed sample's covering turn (or hit) now, and the steps it gives its members.
+        let mut updates: Vec<(u32, u32)> = Vec::with_capacity(changes.len());
+        let mut steps: Vec<(u32, i64, u32)> = Vec::new();
+        let (mut cov1, mut cov2) = (self.cov1 as i64, self.cov2 as i64);
+        for change in &changes {
+            let sid = change.sid;
+            let old = self.cover[sid as usize];
+            let now = members.members_of(sid);
+            let half = (!now.is_empty()).then(|| members.half(sid));
+            let new = match half {
+                Some(0) => now
+                    .iter()
+                    .map(|&m| self.turn_of[m as usize])
+                    .min()
+                    .unwrap_or(OPEN),
+                Some(_) if now.iter().any(|&m| self.turn_of[m as usize] != NONE) => HIT,
+                _ => OPEN,
+            };
+            match change.half {
+                Some(0) => {
+                    cov1 -= (old < HIT) as i64;
+                    steps.extend(change.members.iter().map(|&m| (m, -1, old)));
+                }
+                Some(_) => cov2 -= (old == HIT) as i64,
+                None => debug_assert_eq!(old, OPEN, "a free sid is open"),
+            }
+            match half {
+                Some(0) => {
+                    cov1 += (new < HIT) as i64;
+                    steps.extend(now.iter().map(|&m| (m, 1, new)));
+                }
+                Some(_) => cov2 += (new == HIT) as i64,
+                None => {}
+            }
+            updates.push((sid, new));
+        }
+
+        // Grouped by candidate; members of no row are never read.
+        steps.sort_unstable_by_key(|&(m, _, end)| (m, end));
+        let mut deltas: Vec<Delta> = Vec::new();
+        for &(m, sign, end) in &steps {
+            if nrows(m) == 0 {
+                continue;
+            }
+            match deltas.last_mut() {
+                Some(d) if d.mid == m => d.steps.push((sign, end)),
+                _ => deltas.push(Delta {
+                    mid: m,
+                    steps: vec![(sign, end)],
+                }),
+            }
+        }
+        // Steps that cancel (a member that stayed, its sample covered at the same turn) go.
+        deltas.retain_mut(|d| {
+            d.steps.sort_unstable_by_key(|&(sign, end)| (end, sign));
+            let mut net: Vec<(i64, u32)> = Vec::with_capacity(d.steps.len());
+            for &(sign, end) in &d.steps {
+                match net.last_mut() {
+                    Some(last) if last.1 == end => last.0 += sign,
+                    _ => net.push((sign, end)),
+                }
+            }
+            net.retain(|&(sign, _)| sign != 0);
+            d.steps = net;
+            !d.steps.is_empty()
+        });
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.mark.fill(0);
+            self.stamp = 1;
+        }
+        if self.mark.len() < mids {
+            self.mark.resize(mids, 0);
+            self.slot.resize(mids, 0);
+        }
+        for (i, d) in deltas.iter().enumerate() {
+            self.mark[d.mid as usize] = self.stamp;
+            self.slot[d.mid as usize] = i as u32;
+        }
+        let delta_of = |mid: u32, t: u32| -> i64 {
+            if self.mark[mid as usize] == self.stamp {
+                deltas[self.slot[mid as usize] as usize].at(t)
+            } else {
+                0
+            }
+        };
+
+        // The changed samples' covering turns, now: the exact gains below read them.
+        for &(sid, new) in &updates {
+            let old = std::mem::replace(&mut self.cover[sid as usize], new);
+            for (r, &end) in self.ends.iter().enumerate() {
+                let moved = (new < end) as i64 - (old < end) as i64;
+                self.cov_at[r] = (self.cov_at[r] as i64 + moved) as u64;
+            }
+        }
+
+        // A changed row's turns are checked afresh, with exact gains, and its terms of Λ^u move
+        // by exactly what they were and are. An adopter that stopped short of its capacity might
+        // take a new candidate: no replay then.
+        let node = |mid: u32| members.node(mid);
+        for (a, old) in std::mem::take(&mut self.changed_rows) {
+            let row = &rows[a];
+            let turns =
+                &index.turns_of[index.turn_start[a] as usize..index.turn_start[a + 1] as usize];
+            if turns.len() < self.adopters[a].1 as usize {
+                return refuse(&mut self.refusals, &mut self.valid);
+            }
+            for &t in turns {
+                let p = self.turn_mid[t as usize];
+                // A pick that left every row may have given its mid to a newcomer.
+                let friend = self.picks[t as usize].friend;
+                if node(p) != friend || row.binary_search_by_key(&friend, |&c| node(c)).is_err() {
+                    return refuse(&mut self.refusals, &mut self.valid);
+                }
+                let pick = (self.picks[t as usize].gain as i64 + delta_of(p, t), node(p));
+                match exact_runner(row, p, t, &self.turn_of, &self.cover, members) {
+                    Some((g, m)) if !beats(pick, (g, node(m))) => {
+                        return refuse(&mut self.refusals, &mut self.valid);
+                    }
+                    Some((g, m)) => {
+                        self.runner_key[t as usize] = g as u64 + 1;
+                        self.runner_mid[t as usize] = m;
+                    }
+                    None => self.runner_key[t as usize] = 0,
+                }
+            }
+            let k = self.adopters[a].1 as usize;
+            for (r, &end) in self.ends.iter().enumerate() {
+                let moved = self.row_term(row, k, end, members) as i64 - old[r] as i64;
+                self.sum_lo[r] = (self.sum_lo[r] as i64 + moved).max(0) as u64;
+                self.sum_hi[r] = (self.sum_hi[r] as i64 + moved) as u64;
+            }
+        }
+
+        // Every turn stands: the picks whose gain fell still beat the bound on their row, and
+        // every candidate whose gain rose is still beaten at each turn of each of its rows. A
+        // bound too loose to show it is replaced by the exact gains, read from the covering turns.
+        let mut raised: Vec<(u32, i64, u32)> = Vec::new();
+        for d in &deltas {
+            let own = self.turn_of[d.mid as usize];
+            if own != NONE {
+                let t = own as usize;
+                let dp = d.at(own);
+                let runner = self.runner_key[t];
+                let gain = (self.picks[t].gain as i64 + dp, node(d.mid));
+                if dp < 0
+                    && runner > 0
+                    && !beats(gain, (runner as i64 - 1, node(self.runner_mid[t])))
+                {
+                    let row = &rows[self.turn_row[t] as usize];
+                    let exact = exact_runner(row, d.mid, own, &self.turn_of, &self.cover, members);
+                    match exact {
+                        Some((g, m)) if !beats(gain, (g, node(m))) => {
+                            return refuse(&mut self.refusals, &mut self.valid);
+                        }
+                        Some((g, m)) => {
+                            self.runner_key[t] = g as u64 + 1;
+                            self.runner_mid[t] = m;
+                        }
+                        None => self.runner_key[t] = 0,
+                    }
+                }
+            }
+            let Some(last) = d.last_rise() else { continue };
+            let m = d.mid as usize;
+            for &a in &index.rows_of[index.row_start[m] as usize..index.row_start[m + 1] as usize] {
+                let a = a as usize;
+                let turns =
+                    &index.turns_of[index.turn_start[a] as usize..index.turn_start[a + 1] as usize];
+                for &t in turns {
+                    if t >= own || t > last {
+                        break;
+                    }
+                    let dd = d.at(t);
+                    if dd <= 0 {
+                        continue;
+                    }
+                    let turn = t as usize;
+                    let runner = self.runner_key[turn];
+                    if runner == 0 {
+                        // d is another unassigned candidate of the row: the bound cannot be empty.
+                        return refuse(&mut self.refusals, &mut self.valid);
+                    }
+                    let mut bound = runner as i64 - 1 + dd;
+                    let p = self.turn_mid[turn];
+                    let dp = delta_of(p, t);
+                    let pick = (self.picks[turn].gain as i64 + dp, node(p));
+                    if dd > dp && !beats(pick, (bound, node(d.mid))) {
+                        bound = exact_gain(d.mid, t, &self.cover, members) as i64;
+                        if !beats(pick, (bound, node(d.mid))) {
+                            return refuse(&mut self.refusals, &mut self.valid);
+                        }
+                    }
+                    raised.push((t, bound, d.mid));
+                }
+            }
+        }
+
+        // They stand: move the gains, the bounds, the coverages and Λ^u's terms.
+        for d in &deltas {
+            let own = self.turn_of[d.mid as usize];
+            if own != NONE {
+                let p = &mut self.picks[own as usize];
+                p.gain = (p.gain as i64 + d.at(own)) as u64;
+            }
+        }
+        for (t, bound, mid) in raised {
+            let t = t as usize;
+            let old = (self.runner_key[t] as i64 - 1, node(self.runner_mid[t]));
+            if beats((bound, node(mid)), old) {
+                self.runner_key[t] = (bound + 1) as u64;
+                self.runner_mid[t] = mid;
+            }
+        }
+        for d in &deltas {
+            let (own, n) = (self.turn_of[d.mid as usize], nrows(d.mid));
+            for (r, &end) in self.ends.iter().enumerate() {
+                if own < end {
+                    continue;
+                }
+                let dd = d.at(end) * n;
+                if dd < 0 {
+                    self.sum_lo[r] = self.sum_lo[r].saturating_sub(dd.unsigned_abs());
+                } else {
+                    self.sum_hi[r] += dd as u64;
+                }
+            }
+        }
+        self.cov1 = cov1 as u64;
+        self.cov2 = cov2 as u64;
+        let mut least = 2 * self.cov1;
+        for r in 0..self.ends.len() {
+            if self.sum_lo[r] == self.sum_hi[r] {
+                least = least.min(self.cov_at[r] + self.sum_lo[r]);
+            }
+        }
+        for r in 0..self.ends.len() {
+            if self.sum_lo[r] != self.sum_hi[r] && self.cov_at[r] + self.sum_lo[r] < least {
+                let exact = self.exact_sum(rows, members, self.ends[r]);
+                self.sum_lo[r] = exact;
+                self.sum_hi[r] = exact;
+                least = least.min(self.cov_at[r] + exact);
+            }
+        }
+        self.index = Some(index);
+        self.replays += 1;
+        Some(Greedy {
+            picks: self.picks.clone(),
+            cov1: self.cov1,
+            cov2: self.cov2,
+            upper_cov: least as f64,
+        })
+    }
+
+    /// Σ_a top_{k_a} of row a's gains after `end` turns, read from the covering turns.
+    fn exact_sum(&mut self, rows: &[Vec<u32>], members: &Members, end: u32) -> u64 {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.mark.fill(0);
+            self.stamp = 1;
+        }
+        let mut total = 0;
+        let mut scratch = Vec::new();
+        for (a, row) in rows.iter().enumerate() {
+            for &c in row {
+                let c = c as usize;
+                if self.mark[c] != self.stamp {
+                    self.mark[c] = self.stamp;
+                    self.slot[c] = if self.turn_of[c] < end {
+                        0
+                    } else {
+                        exact_gain(c as u32, end, &self.cover, members) as u32
+                    };
+                }
+            }
+            let k = self.adopters[a].1 as usize;
+            let gains = row.iter().map(|&c| self.slot[c as usize] as u64);
+            total += largest_sum(gains, row.len(), k, &mut scratch);
+        }
+        total
+    }
+
+    fn build_index(&self, rows: &[Vec<u32>], mids: usize) -> Index {
+        let csr = |len: usize, pairs: &mut dyn Iterator<Item = (u32, u32)>| {
+            let pairs: Vec<(u32, u32)> = pairs.collect();
+            let mut start = vec![0u32; len + 1];
+            for &(k, _) in &pairs {
+                start[k as usize + 1] += 1;
+            }
+            for i in 0..len {
+                start[i + 1] += start[i];
+            }
+            let mut fill = start.clone();
+            let mut list = vec![0u32; pairs.len()];
+            for (k, v) in pairs {
+                list[fill[k as usize] as usize] = v;
+                fill[k as usize] += 1;
+            }
+            (start, list)
+        };
+        let (row_start, rows_of) = csr(
+            mids,
+            &mut rows
+                .iter()
+                .enumerate()
+                .flat_map(|(a, row)| row.iter().map(move |&c| (c, a as u32))),
+        );
+        let (turn_start, turns_of) = csr(
+            rows.len(),
+            &mut self
+                .turn_row
+                .iter()
+                .enumerate()
+                .map(|(t, &a)| (a, t as u32)),
+        );
+        Index {
+            row_start,
+            rows_of,
+            turn_start,
+            turns_of,
+        }
+    }
+}

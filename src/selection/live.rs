@@ -156,7 +156,7 @@ impl LiveGreedy {
             trail,
             ..
         } = self;
-        trail.forget();
+        trail.restart();
         for &mid in &trail.turn_mid {
             trail.turn_of[mid as usize] = NONE;
         }

@@ -65,10 +65,12 @@ pub(super) struct Trail {
     pub cov_at: Vec<u64>,
     pub sum_lo: Vec<u64>,
     pub sum_hi: Vec<u64>,
-    /// Rows by mid and turns by row (CSR), built when a replay first needs them.
-    index: Option<Index>,
-    /// The rows changed since the last run, with their terms of Λ^u then, per rotation.
-    changed_rows: Vec<(usize, Vec<u64>)>,
+    /// By mid: the rows holding it, once a replay needed them (patched as rows change).
+    rows_of: Option<Vec<Vec<u32>>>,
+    /// The turns of each row (CSR), built when a replay first needs them after a run.
+    turns: Option<(Vec<u32>, Vec<u32>)>,
+    /// The rows changed since the last run: their mids and terms of Λ^u (per rotation) then.
+    changed_rows: Vec<(usize, Vec<u32>, Vec<u64>)>,
     /// Scratch: by mid, a stamp and the position of its δ among `deltas`.
     mark: Vec<u32>,
     slot: Vec<u32>,
@@ -76,14 +78,6 @@ pub(super) struct Trail {
     /// How many replays stood, and how many ran afresh instead.
     pub replays: u64,
     pub refusals: u64,
-}
-
-#[derive(Debug, Default)]
-struct Index {
-    row_start: Vec<u32>,
-    rows_of: Vec<u32>,
-    turn_start: Vec<u32>,
-    turns_of: Vec<u32>,
 }
 
 /// δ(c, ·) of one candidate: its steps `sign·[t ≤ end]`.
@@ -119,6 +113,25 @@ fn exact_gain(mid: u32, end: u32, cover: &[u32], members: &Members) -> u64 {
         .iter()
         .filter(|&&s| cover[s as usize] >= end)
         .count() as u64
+}
+
+/// top_k of `row`'s gains after `end` turns, read from the covering turns.
+fn row_term(
+    row: &[u32],
+    k: usize,
+    end: u32,
+    turn_of: &[u32],
+    cover: &[u32],
+    members: &Members,
+) -> u64 {
+    let gains = row.iter().map(|&c| {
+        if turn_of[c as usize] < end {
+            0
+        } else {
+            exact_gain(c, end, cover, members)
+        }
+    });
+    largest_sum(gains, row.len(), k, &mut Vec::new())
 }
 
 /// The best (gain, then smaller node) of `row`'s candidates other than `pick` still unassigned
@@ -164,42 +177,40 @@ fn beats(a: (i64, Node), b: (i64, Node)) -> bool {
 impl Trail {
     /// Forgets the trail (rows changed, or the last run was not RR-Greedy on a whole level).
     pub fn forget(&mut self) {
+        self.restart();
+        self.rows_of = None;
+    }
+
+    /// Forgets the last run, keeping what depends on the rows alone (a run afresh follows).
+    pub fn restart(&mut self) {
         self.valid = false;
-        self.index = None;
-        self.changed_rows.clear();
+        self.turns = None;
+        if !self.changed_rows.is_empty() {
+            // Rows changed that no replay patched in.
+            self.rows_of = None;
+            self.changed_rows.clear();
+        }
     }
 
     /// Notes the rows at positions `changed` of `rows` before they change, the table being as
     /// the last run left it: their terms of Λ^u at each rotation.
     pub fn rows_changing(&mut self, changed: &[usize], rows: &[Vec<u32>], members: &Members) {
         if !self.valid {
+            self.forget();
             return;
         }
-        self.index = None;
         for &a in changed {
-            if self.changed_rows.iter().any(|&(b, _)| b == a) {
+            if self.changed_rows.iter().any(|&(b, _, _)| b == a) {
                 continue;
             }
             let k = self.adopters[a].1 as usize;
             let terms = self
                 .ends
                 .iter()
-                .map(|&end| self.row_term(&rows[a], k, end, members))
+                .map(|&end| row_term(&rows[a], k, end, &self.turn_of, &self.cover, members))
                 .collect();
-            self.changed_rows.push((a, terms));
+            self.changed_rows.push((a, rows[a].clone(), terms));
         }
-    }
-
-    /// top_k of `row`'s gains after `end` turns, read from the covering turns.
-    fn row_term(&self, row: &[u32], k: usize, end: u32, members: &Members) -> u64 {
-        let gains = row.iter().map(|&c| {
-            if self.turn_of[c as usize] < end {
-                0
-            } else {
-                exact_gain(c, end, &self.cover, members)
-            }
-        });
-        largest_sum(gains, row.len(), k, &mut Vec::new())
     }
 
     /// Whether a replay at `level` may be tried for `problem`.
@@ -222,17 +233,60 @@ impl Trail {
         if self.cover.len() < sids {
             self.cover.resize(sids, OPEN);
         }
-        let index = match self.index.take() {
-            Some(index) => index,
-            None => self.build_index(rows, mids),
-        };
-        let nrows = |mid: u32| -> i64 {
-            let m = mid as usize;
-            match index.row_start.get(m + 1) {
-                Some(&end) => (end - index.row_start[m]) as i64,
-                None => 0,
+        // Rows by mid: patched for the changed rows (old mids first: a mid freed with its last
+        // row may serve a newcomer now), or built.
+        let mut rows_of = match self.rows_of.take() {
+            Some(mut by_mid) => {
+                for (a, old, _) in &self.changed_rows {
+                    for &m in old {
+                        let list = &mut by_mid[m as usize];
+                        if let Some(i) = list.iter().position(|&b| b as usize == *a) {
+                            list.swap_remove(i);
+                        }
+                    }
+                }
+                if by_mid.len() < mids {
+                    by_mid.resize_with(mids, Vec::new);
+                }
+                for (a, _, _) in &self.changed_rows {
+                    for &m in &rows[*a] {
+                        by_mid[m as usize].push(*a as u32);
+                    }
+                }
+                by_mid
+            }
+            None => {
+                let mut by_mid = vec![Vec::new(); mids];
+                for (a, row) in rows.iter().enumerate() {
+                    for &m in row {
+                        by_mid[m as usize].push(a as u32);
+                    }
+                }
+                by_mid
             }
         };
+        if rows_of.len() < mids {
+            rows_of.resize_with(mids, Vec::new);
+        }
+        let rows_of = &*self.rows_of.insert(rows_of);
+        let (turn_start, turns_of) = &*self.turns.get_or_insert_with(|| {
+            let mut start = vec![0u32; rows.len() + 1];
+            for &a in &self.turn_row {
+                start[a as usize + 1] += 1;
+            }
+            for a in 0..rows.len() {
+                start[a + 1] += start[a];
+            }
+            let mut fill = start.clone();
+            let mut list = vec![0u32; self.turn_row.len()];
+            for (t, &a) in self.turn_row.iter().enumerate() {
+                list[fill[a as usize] as usize] = t as u32;
+                fill[a as usize] += 1;
+            }
+            (start, list)
+        });
+        let turns_of = |a: usize| &turns_of[turn_start[a] as usize..turn_start[a + 1] as usize];
+        let nrows = |mid: u32| rows_of.get(mid as usize).map_or(0, |l| l.len() as i64);
 
         // Each changed sample's covering turn (or hit) now, and the steps it gives its members.
         let mut updates: Vec<(u32, u32)> = Vec::with_capacity(changes.len());
@@ -334,10 +388,9 @@ impl Trail {
         // by exactly what they were and are. An adopter that stopped short of its capacity might
         // take a new candidate: no replay then.
         let node = |mid: u32| members.node(mid);
-        for (a, old) in std::mem::take(&mut self.changed_rows) {
+        for (a, _, old) in std::mem::take(&mut self.changed_rows) {
             let row = &rows[a];
-            let turns =
-                &index.turns_of[index.turn_start[a] as usize..index.turn_start[a + 1] as usize];
+            let turns = turns_of(a);
             if turns.len() < self.adopters[a].1 as usize {
                 return refuse(&mut self.refusals, &mut self.valid);
             }
@@ -362,7 +415,8 @@ impl Trail {
             }
             let k = self.adopters[a].1 as usize;
             for (r, &end) in self.ends.iter().enumerate() {
-                let moved = self.row_term(row, k, end, members) as i64 - old[r] as i64;
+                let term = row_term(row, k, end, &self.turn_of, &self.cover, members);
+                let moved = term as i64 - old[r] as i64;
                 self.sum_lo[r] = (self.sum_lo[r] as i64 + moved).max(0) as u64;
                 self.sum_hi[r] = (self.sum_hi[r] as i64 + moved) as u64;
             }
@@ -399,11 +453,8 @@ impl Trail {
             }
             let Some(last) = d.last_rise() else { continue };
             let m = d.mid as usize;
-            for &a in &index.rows_of[index.row_start[m] as usize..index.row_start[m + 1] as usize] {
-                let a = a as usize;
-                let turns =
-                    &index.turns_of[index.turn_start[a] as usize..index.turn_start[a + 1] as usize];
-                for &t in turns {
+            for &a in &rows_of[m] {
+                for &t in turns_of(a as usize) {
                     if t >= own || t > last {
                         break;
                     }
@@ -478,7 +529,6 @@ impl Trail {
                 least = least.min(self.cov_at[r] + exact);
             }
         }
-        self.index = Some(index);
         self.replays += 1;
         Some(Greedy {
             picks: self.picks.clone(),
@@ -514,46 +564,5 @@ impl Trail {
             total += largest_sum(gains, row.len(), k, &mut scratch);
         }
         total
-    }
-
-    fn build_index(&self, rows: &[Vec<u32>], mids: usize) -> Index {
-        let csr = |len: usize, pairs: &mut dyn Iterator<Item = (u32, u32)>| {
-            let pairs: Vec<(u32, u32)> = pairs.collect();
-            let mut start = vec![0u32; len + 1];
-            for &(k, _) in &pairs {
-                start[k as usize + 1] += 1;
-            }
-            for i in 0..len {
-                start[i + 1] += start[i];
-            }
-            let mut fill = start.clone();
-            let mut list = vec![0u32; pairs.len()];
-            for (k, v) in pairs {
-                list[fill[k as usize] as usize] = v;
-                fill[k as usize] += 1;
-            }
-            (start, list)
-        };
-        let (row_start, rows_of) = csr(
-            mids,
-            &mut rows
-                .iter()
-                .enumerate()
-                .flat_map(|(a, row)| row.iter().map(move |&c| (c, a as u32))),
-        );
-        let (turn_start, turns_of) = csr(
-            rows.len(),
-            &mut self
-                .turn_row
-                .iter()
-                .enumerate()
-                .map(|(t, &a)| (a, t as u32)),
-        );
-        Index {
-            row_start,
-            rows_of,
-            turn_start,
-            turns_of,
-        }
     }
 }

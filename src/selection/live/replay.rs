@@ -115,23 +115,28 @@ fn exact_gain(mid: u32, end: u32, cover: &[u32], members: &Members) -> u64 {
         .count() as u64
 }
 
-/// top_k of `row`'s gains after `end` turns, read from the covering turns.
-fn row_term(
-    row: &[u32],
-    k: usize,
-    end: u32,
-    turn_of: &[u32],
-    cover: &[u32],
-    members: &Members,
-) -> u64 {
-    let gains = row.iter().map(|&c| {
-        if turn_of[c as usize] < end {
-            0
-        } else {
-            exact_gain(c, end, cover, members)
+/// top_k of `row`'s gains after each of `ends` turns, read from the covering turns: one pass
+/// over each candidate's samples, each counted at the rotations that end before its covering.
+fn row_terms(row: &[u32], k: usize, ends: &[u32], cover: &[u32], members: &Members) -> Vec<u64> {
+    if row.is_empty() {
+        return vec![0; ends.len()];
+    }
+    let mut gains = vec![0u64; ends.len() * row.len()];
+    for (i, &c) in row.iter().enumerate() {
+        // Rotations r with ends[r] ≤ ct(s) count s. Past c's own turn none do: its pick covered
+        // all its samples by then, so an assigned candidate's gain is 0 as the run's is.
+        for &s in members.samples_of(c, 0) {
+            let upto = ends.partition_point(|&end| end <= cover[s as usize]);
+            for r in 0..upto {
+                gains[r * row.len() + i] += 1;
+            }
         }
-    });
-    largest_sum(gains, row.len(), k, &mut Vec::new())
+    }
+    let mut scratch = Vec::new();
+    gains
+        .chunks(row.len())
+        .map(|g| largest_sum(g.iter().copied(), row.len(), k, &mut scratch))
+        .collect()
 }
 
 /// The best (gain, then smaller node) of `row`'s candidates other than `pick` still unassigned
@@ -195,7 +200,8 @@ impl Trail {
     /// Notes the rows at positions `changed` of `rows` before they change, the table being as
     /// the last run left it: their terms of Λ^u at each rotation.
     pub fn rows_changing(&mut self, changed: &[usize], rows: &[Vec<u32>], members: &Members) {
-        if !self.valid {
+        // Past a few rows the replay would check most turns again: a run afresh is as cheap.
+        if !self.valid || changed.len() > rows.len() / 8 + 1 {
             self.forget();
             return;
         }
@@ -204,11 +210,7 @@ impl Trail {
                 continue;
             }
             let k = self.adopters[a].1 as usize;
-            let terms = self
-                .ends
-                .iter()
-                .map(|&end| row_term(&rows[a], k, end, &self.turn_of, &self.cover, members))
-                .collect();
+            let terms = row_terms(&rows[a], k, &self.ends, &self.cover, members);
             self.changed_rows.push((a, rows[a].clone(), terms));
         }
     }
@@ -414,8 +416,8 @@ impl Trail {
                 }
             }
             let k = self.adopters[a].1 as usize;
-            for (r, &end) in self.ends.iter().enumerate() {
-                let term = row_term(row, k, end, &self.turn_of, &self.cover, members);
+            let terms = row_terms(row, k, &self.ends, &self.cover, members);
+            for (r, term) in terms.into_iter().enumerate() {
                 let moved = term as i64 - old[r] as i64;
                 self.sum_lo[r] = (self.sum_lo[r] as i64 + moved).max(0) as u64;
                 self.sum_hi[r] = (self.sum_hi[r] as i64 + moved) as u64;

@@ -113,7 +113,7 @@ impl LiveGreedy {
 
     /// RR-Greedy on the samples of R1 at `level`, measured on R2 at `level`, over the rows of the
     /// last [`LiveGreedy::sync`] (which must have been with `problem`): the last run replayed
-    /// over the samples changed since, where every turn can be shown to stand ([`replay`]), else
+    /// over the samples changed since, where every turn can be shown to stand (`live/replay.rs`), else
     /// a run afresh. `members`' journal of changed samples is taken, and started again.
     pub fn run(&mut self, problem: &Problem, members: &mut Members, level: i32) -> Greedy {
         let changes = members.journal_take();

@@ -235,7 +235,7 @@ impl Members {
     }
 
     /// The changes noted since [`Members::journal_start`], which stops the journal; `None` when
-    /// it was not on or gave up on them (more than a few: see [`Members::note`]).
+    /// it was not on or gave up on them (more than a few: past an eighth of the samples or half the memberships).
     pub fn journal_take(&mut self) -> Option<Vec<Change>> {
         let j = &mut self.journal;
         let on = j.on;

@@ -73,12 +73,7 @@ proptest! {
         live.sync(&problem, &mut members, Rows::All);
         for (i, st) in steps.iter().enumerate() {
             for &m in &st.toggles {
-                if held.insert(m) {
-                    members.insert(m.0, m.1);
-                } else {
-                    held.remove(&m);
-                    members.remove(m.0, m.1);
-                }
+                toggle(&mut held, &mut members, m);
             }
             let mut changed: Vec<usize> = Vec::new();
             for &(a, mask) in &st.rows {
@@ -118,6 +113,25 @@ proptest! {
             prop_assert_eq!(got, want, "step {} under acceptance", i);
         }
     }
+}
+
+/// Adds membership `m` to `held` and `members` if it is not held, else takes it out of both.
+fn toggle(held: &mut BTreeSet<(Node, Sample)>, members: &mut Members, m: (Node, Sample)) {
+    if held.insert(m) {
+        members.insert(m.0, m.1);
+    } else {
+        held.remove(&m);
+        members.remove(m.0, m.1);
+    }
+}
+
+/// A table holding `held`.
+fn table(held: &BTreeSet<(Node, Sample)>) -> Members {
+    let mut members = Members::new(SEED);
+    for &(c, s) in held {
+        members.insert(c, s);
+    }
+    members
 }
 
 /// An acceptance in (0, 1] that varies with the step, the adopter and the friend (1 now and then).
@@ -203,10 +217,7 @@ proptest! {
         caps in prop::collection::vec(0u32..4, 4),
     ) {
         let mut held = draw(seed, 40, 12, density);
-        let mut members = Members::new(SEED);
-        for &(c, s) in &held {
-            members.insert(c, s);
-        }
+        let mut members = table(&held);
         let mut live = LiveGreedy::default();
         let mut problem = Problem {
             n: 100,
@@ -233,13 +244,7 @@ proptest! {
                 live.sync(&problem, &mut members, Rows::Some(&[a]));
             }
             for &(c, root, slot) in toggles {
-                let m = (c, Sample { root, slot });
-                if held.insert(m) {
-                    members.insert(m.0, m.1);
-                } else {
-                    held.remove(&m);
-                    members.remove(m.0, m.1);
-                }
+                toggle(&mut held, &mut members, (c, Sample { root, slot }));
             }
             let index = RrIndex::build([100, 100], held.iter().copied());
             let want = rr_greedy(&problem, &index);
@@ -264,10 +269,7 @@ fn replays_and_refusals_both_happen() {
     let (mut stood, mut refused) = (0, 0);
     for seed in 0..30u64 {
         let mut held = draw(seed, 40, 12, 25);
-        let mut members = Members::new(SEED);
-        for &(c, s) in &held {
-            members.insert(c, s);
-        }
+        let mut members = table(&held);
         let mut live = LiveGreedy::default();
         let mut problem = Problem {
             n: 100,
@@ -283,19 +285,11 @@ fn replays_and_refusals_both_happen() {
                 problem.candidates[a] = row((h >> 32) as u8);
                 live.sync(&problem, &mut members, Rows::Some(&[a]));
             }
-            let m = (
-                h % 12,
-                Sample {
-                    root: (h >> 8) % 40,
-                    slot: (h >> 16) as u32 % 2,
-                },
-            );
-            if held.insert(m) {
-                members.insert(m.0, m.1);
-            } else {
-                held.remove(&m);
-                members.remove(m.0, m.1);
-            }
+            let sample = Sample {
+                root: (h >> 8) % 40,
+                slot: (h >> 16) as u32 % 2,
+            };
+            toggle(&mut held, &mut members, (h % 12, sample));
             let index = RrIndex::build([100, 100], held.iter().copied());
             assert_eq!(
                 live.run(&problem, &mut members, 64),
@@ -306,7 +300,6 @@ fn replays_and_refusals_both_happen() {
         stood += s;
         refused += r;
     }
-    eprintln!("stood {stood}, refused {refused}");
     assert!(
         stood > 100 && refused > 10,
         "stood {stood}, refused {refused}"

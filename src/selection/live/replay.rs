@@ -15,7 +15,12 @@
 //! row; so d with δ(d, t) ≤ δ(p, t) is still beaten, an untouched d is beaten if p beats the
 //! bound, and a d with δ(d, t) > 0 is beaten if p beats (bound + δ(d, t), d). By induction over
 //! the turns, every pick stands. The bound then grows by the δ it was checked with, so it stays
-//! a bound; a run afresh makes it exact again.
+//! a bound; where it has grown too loose to show a turn stands, the exact gains are read from the
+//! covering turns (one pass over a candidate's samples) and the bound becomes exact again.
+//!
+//! A row that changed (its adopter gained or lost an arc) is checked afresh: each of its turns
+//! against its new candidates' exact gains, its terms of Λ^u computed as they were before the
+//! change ([`Trail::rows_changing`]) and as they are now.
 //!
 //! Λ^u is the least of 2·Λ_R1(S) and, per rotation r ending at turn e_r, B_r = Λ_R1(S_r) + Σ_a
 //! top_{k_a}(gains at e_r over row a). Λ_R1(S_r) moves by the changed samples alone. A top-k sum

@@ -392,14 +392,21 @@ impl Trail {
         }
 
         // A changed row's turns are checked afresh, with exact gains, and its terms of Λ^u move
-        // by exactly what they were and are. An adopter that stopped short of its capacity might
-        // take a new candidate: no replay then.
+        // by exactly what they were and are. An adopter that stopped short of its capacity
+        // might take a new candidate: no replay then, unless every candidate was taken before.
         let node = |mid: u32| members.node(mid);
         for (a, _, old) in std::mem::take(&mut self.changed_rows) {
             let row = &rows[a];
             let turns = turns_of(a);
             if turns.len() < self.adopters[a].1 as usize {
-                return refuse(&mut self.refusals, &mut self.valid);
+                // It stopped short because at its next turn every candidate was assigned: so
+                // they still are if each was picked by its last turn.
+                let stopped = turns
+                    .last()
+                    .is_some_and(|&last| row.iter().all(|&c| self.turn_of[c as usize] <= last));
+                if !(stopped || row.is_empty()) {
+                    return refuse(&mut self.refusals, &mut self.valid);
+                }
             }
             for &t in turns {
                 let p = self.turn_mid[t as usize];

@@ -118,14 +118,16 @@ impl LiveGreedy {
     pub fn run(&mut self, problem: &Problem, members: &mut Members, level: i32) -> Greedy {
         let changes = members.journal_take();
         let whole = members.all_at(level);
-        if let Some(changes) = changes.filter(|_| whole && self.trail.fits(problem, level))
-            && let Some(greedy) = self.trail.replay(&self.rows, members, changes)
-        {
-            members.journal_start();
-            return greedy;
+        if let Some(changes) = changes.filter(|_| whole && self.trail.fits(problem, level)) {
+            if let Some(greedy) = self.trail.replay(&self.rows, members, changes) {
+                self.trail.stood();
+                members.journal_start();
+                return greedy;
+            }
+            self.trail.refused();
         }
         let greedy = self.run_afresh(problem, members, level);
-        if whole {
+        if whole && self.trail.try_next() {
             members.journal_start();
         }
         greedy

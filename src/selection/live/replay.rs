@@ -83,6 +83,9 @@ pub(super) struct Trail {
     /// How many replays stood, and how many ran afresh instead.
     pub replays: u64,
     pub refusals: u64,
+    /// Replays refused in a row, and runs left before the next is tried.
+    streak: u32,
+    wait: u32,
 }
 
 /// δ(c, ·) of one candidate: its steps `sign·[t ≤ end]`.
@@ -217,6 +220,30 @@ impl Trail {
             let k = self.adopters[a].1 as usize;
             let terms = row_terms(&rows[a], k, &self.ends, &self.cover, members);
             self.changed_rows.push((a, rows[a].clone(), terms));
+        }
+    }
+
+    /// A replay stood: the next run tries again.
+    pub fn stood(&mut self) {
+        self.streak = 0;
+    }
+
+    /// A replay was refused. After the second refusal in a row the next replay waits 1 run, then
+    /// 3, 7, … up to 63: where the picks change with most rounds (a stream whose every round
+    /// moves a hub, say) a refused replay is work thrown away, and so it stays a small part.
+    pub fn refused(&mut self) {
+        self.streak += 1;
+        self.wait = (1u32 << (self.streak - 1).min(6)) - 1;
+    }
+
+    /// Whether the next run may replay this one: the caller keeps the journal only then.
+    pub fn try_next(&mut self) -> bool {
+        match self.wait {
+            0 => true,
+            _ => {
+                self.wait -= 1;
+                false
+            }
         }
     }
 

@@ -49,6 +49,8 @@ pub struct LiveGreedy {
     picked: Vec<u32>,
     /// What the last run of RR-Greedy leaves for a replay.
     trail: Trail,
+    /// Whether the last run kept its trail.
+    kept: bool,
     /// Under acceptance ([`LiveGreedy::run_expected`]): by sid, q_s in fixed point; by mid, G_c
     /// (with a flag once assigned), the adopter it is assigned to and X(S)'s share; the picks'
     /// weights; a scratch of gains; per adopter, its row's weights.
@@ -118,16 +120,26 @@ impl LiveGreedy {
     pub fn run(&mut self, problem: &Problem, members: &mut Members, level: i32) -> Greedy {
         let changes = members.journal_take();
         let whole = members.all_at(level);
-        if let Some(changes) = changes.filter(|_| whole && self.trail.fits(problem, level)) {
-            if let Some(greedy) = self.trail.replay(&self.rows, members, changes) {
-                self.trail.stood();
-                members.journal_start();
-                return greedy;
-            }
-            self.trail.refused();
+        let kept = std::mem::take(&mut self.kept);
+        match changes.filter(|_| whole && self.trail.fits(problem, level)) {
+            Some(changes) => match self.trail.replay(&self.rows, members, changes) {
+                Some(greedy) => {
+                    self.trail.stood();
+                    self.kept = true;
+                    members.journal_start();
+                    return greedy;
+                }
+                None => self.trail.refused(),
+            },
+            // A trail kept for nothing (the adopters, the level or too much changed) counts as
+            // a refusal: on a stream whose adopters change with most rounds it stops being kept.
+            None if kept => self.trail.refused(),
+            None => {}
         }
-        let greedy = self.run_afresh(problem, members, level);
-        if whole && self.trail.try_next() {
+        let keep = whole && self.trail.try_next();
+        let greedy = self.run_afresh(problem, members, level, keep);
+        if keep {
+            self.kept = true;
             members.journal_start();
         }
         greedy
@@ -138,9 +150,15 @@ impl LiveGreedy {
         (self.trail.replays, self.trail.refusals)
     }
 
-    /// RR-Greedy from its first turn, leaving its trail for the next replay when the table holds
-    /// just `level`.
-    fn run_afresh(&mut self, problem: &Problem, members: &Members, level: i32) -> Greedy {
+    /// RR-Greedy from its first turn, leaving its trail for the next replay if `keep` (the table
+    /// must then hold just `level`).
+    fn run_afresh(
+        &mut self,
+        problem: &Problem,
+        members: &Members,
+        level: i32,
+        keep: bool,
+    ) -> Greedy {
         self.next_stamp(members);
         let stamp = self.stamp;
         // Usually the table holds exactly the samples of `level`: no filter then.
@@ -239,11 +257,13 @@ impl LiveGreedy {
                     gain: best_key - 1,
                 });
                 picked.push(c);
-                turn_row.push(a as u32);
-                turn_mid.push(c);
-                runner_key.push(second_key);
-                runner_mid.push(second);
-                turn_of[c as usize] = turn;
+                if keep {
+                    turn_row.push(a as u32);
+                    turn_mid.push(c);
+                    runner_key.push(second_key);
+                    runner_mid.push(second);
+                    turn_of[c as usize] = turn;
+                }
                 picked_any = true;
                 for &s in members.samples_of(c, 0) {
                     if at(s) && cover[s as usize] == OPEN {
@@ -281,13 +301,15 @@ impl LiveGreedy {
                 }
             }
         }
-        sum_hi.extend_from_slice(sum_lo);
-        trail.valid = whole;
-        trail.level = level;
-        trail.adopters.clone_from(&problem.adopters);
-        trail.picks.clone_from(&picks);
-        trail.cov1 = cov1;
-        trail.cov2 = cov2;
+        if keep {
+            sum_hi.extend_from_slice(sum_lo);
+            trail.valid = true;
+            trail.level = level;
+            trail.adopters.clone_from(&problem.adopters);
+            trail.picks.clone_from(&picks);
+            trail.cov1 = cov1;
+            trail.cov2 = cov2;
+        }
         Greedy {
             picks,
             cov1,

@@ -75,6 +75,18 @@ struct Journal {
     copied: usize,
 }
 
+impl Journal {
+    /// Turns the journal off and hands back what it noted.
+    fn clear(&mut self) -> Vec<Change> {
+        for c in &self.changes {
+            self.noted[c.sid as usize] = false;
+        }
+        self.on = false;
+        self.copied = 0;
+        std::mem::take(&mut self.changes)
+    }
+}
+
 #[derive(Debug, Default)]
 struct NodeSlot {
     node: Node,
@@ -107,7 +119,7 @@ impl Members {
         let mid = self.intern(c);
         let sid = match self.sids.get(&s) {
             Some(&sid) => {
-                self.note(sid);
+                self.note(sid, true);
                 sid
             }
             None => {
@@ -118,7 +130,7 @@ impl Members {
                 };
                 *self.levels.entry(slot.lowest).or_default() += 1;
                 let sid = reuse(&mut self.samples, &mut self.free_sids, slot);
-                self.note_new(sid);
+                self.note(sid, false);
                 self.sids.insert(s, sid);
                 sid
             }
@@ -139,7 +151,7 @@ impl Members {
     pub fn remove(&mut self, c: Node, s: Sample) {
         let mid = self.mids[&c];
         let sid = self.sids[&s];
-        self.note(sid);
+        self.note(sid, true);
         let sample = &mut self.samples[sid as usize];
         swap_out(&mut sample.members, mid);
         self.held -= 1;
@@ -215,18 +227,13 @@ impl Members {
 
     /// Starts noting changes afresh, forgetting any noted so far.
     pub fn journal_start(&mut self) {
-        self.journal_stop();
+        self.journal.clear();
         self.journal.on = true;
     }
 
     /// Stops noting changes, forgetting any noted so far.
     pub fn journal_stop(&mut self) {
-        let j = &mut self.journal;
-        for c in j.changes.drain(..) {
-            j.noted[c.sid as usize] = false;
-        }
-        j.on = false;
-        j.copied = 0;
+        self.journal.clear();
     }
 
     /// Whether the journal is on and has noted nothing yet.
@@ -235,44 +242,30 @@ impl Members {
     }
 
     /// The changes noted since [`Members::journal_start`], which stops the journal; `None` when
-    /// it was not on or gave up on them (more than a few: past an eighth of the samples or half the memberships).
+    /// it was not on or gave up on them (more than a few: past an eighth of the samples or half
+    /// the memberships).
     pub fn journal_take(&mut self) -> Option<Vec<Change>> {
-        let j = &mut self.journal;
-        let on = j.on;
-        for c in &j.changes {
-            j.noted[c.sid as usize] = false;
-        }
-        let changes = std::mem::take(&mut j.changes);
-        j.on = false;
-        j.copied = 0;
+        let on = self.journal.on;
+        let changes = self.journal.clear();
         on.then_some(changes)
     }
 
-    /// Notes held `sid` as it is now, unless it was noted already. Past an eighth of the table's
-    /// samples or memberships the journal gives up: a replay would touch most candidates, and
-    /// the greedy runs afresh anyway.
-    fn note(&mut self, sid: u32) {
+    /// Notes `sid` as it is now (`held`) or as free, unless it was noted already. Past an eighth
+    /// of the table's samples or half its memberships the journal gives up: a replay would touch
+    /// most candidates, and the greedy runs afresh anyway.
+    fn note(&mut self, sid: u32, held: bool) {
         if !self.journal.on || self.journal.noted.get(sid as usize) == Some(&true) {
             return;
         }
         let slot = &self.samples[sid as usize];
         let change = Change {
             sid,
-            half: Some(slot.half as usize),
-            members: slot.members.clone(),
-        };
-        self.push_change(change);
-    }
-
-    /// Notes `sid` as free before now, unless it was noted already.
-    fn note_new(&mut self, sid: u32) {
-        if !self.journal.on || self.journal.noted.get(sid as usize) == Some(&true) {
-            return;
-        }
-        let change = Change {
-            sid,
-            half: None,
-            members: Vec::new(),
+            half: held.then_some(slot.half as usize),
+            members: if held {
+                slot.members.clone()
+            } else {
+                Vec::new()
+            },
         };
         self.push_change(change);
     }
@@ -282,7 +275,7 @@ impl Members {
         let j = &mut self.journal;
         j.copied += change.members.len();
         if j.changes.len() >= limit || j.copied > self.held / 2 + 256 {
-            self.journal_stop();
+            j.clear();
             return;
         }
         let sid = change.sid as usize;

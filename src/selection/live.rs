@@ -16,7 +16,7 @@
 use super::Problem;
 use super::greedy::{Greedy, Pick, RowTops};
 use super::members::Members;
-use replay::{HIT, NONE, OPEN, Trail};
+use trail::{HIT, OPEN, Trail};
 
 /// Which rows of the problem changed since the last [`LiveGreedy::sync`].
 #[derive(Clone, Copy, Debug)]
@@ -176,13 +176,7 @@ impl LiveGreedy {
             trail,
             ..
         } = self;
-        trail.restart();
-        for &mid in &trail.turn_mid {
-            trail.turn_of[mid as usize] = NONE;
-        }
-        trail.turn_of.resize(mids.max(trail.turn_of.len()), NONE);
-        trail.cover.clear();
-        trail.cover.resize(sids, OPEN);
+        trail.begin_run(mids, sids);
         let Trail {
             turn_row,
             turn_mid,
@@ -193,16 +187,8 @@ impl LiveGreedy {
             ends,
             cov_at,
             sum_lo,
-            sum_hi,
             ..
         } = trail;
-        for v in [&mut *turn_row, &mut *turn_mid, &mut *runner_mid, &mut *ends] {
-            v.clear();
-        }
-        for v in [&mut *runner_key, &mut *cov_at, &mut *sum_lo, &mut *sum_hi] {
-            v.clear();
-        }
-
         if whole {
             // A friend of several adopters is set once per row, to the same value: no marks.
             for &mid in rows.iter().flatten() {
@@ -302,13 +288,7 @@ impl LiveGreedy {
             }
         }
         if keep {
-            sum_hi.extend_from_slice(sum_lo);
-            trail.valid = true;
-            trail.level = level;
-            trail.adopters.clone_from(&problem.adopters);
-            trail.picks.clone_from(&picks);
-            trail.cov1 = cov1;
-            trail.cov2 = cov2;
+            trail.keep_run(level, problem, &picks, [cov1, cov2]);
         }
         Greedy {
             picks,
@@ -371,3 +351,4 @@ mod expected;
 mod replay;
 #[cfg(test)]
 mod tests;
+mod trail;

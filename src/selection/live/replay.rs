@@ -31,62 +31,10 @@
 use std::cmp::Ordering;
 
 use super::Members;
+use super::trail::{HIT, NONE, OPEN, Trail};
 use crate::model::Node;
-use crate::selection::Problem;
-use crate::selection::greedy::{Greedy, Pick, largest_sum};
+use crate::selection::greedy::{Greedy, largest_sum};
 use crate::selection::members::Change;
-
-/// A sample no pick covers (or one outside the level).
-pub(super) const OPEN: u32 = u32::MAX;
-/// An R2 sample some pick covers.
-pub(super) const HIT: u32 = u32::MAX - 1;
-/// A candidate no pick took.
-pub(super) const NONE: u32 = u32::MAX;
-
-/// What a run leaves for the next epoch's replay.
-#[derive(Debug, Default)]
-pub(super) struct Trail {
-    /// Whether the rest describes the last run on the current rows.
-    pub valid: bool,
-    pub level: i32,
-    /// The problem's adopters and capacities then.
-    pub adopters: Vec<(Node, u32)>,
-    pub picks: Vec<Pick>,
-    pub cov1: u64,
-    pub cov2: u64,
-    /// By turn: the row, the pick's mid, and a bound on the row's other unassigned candidates:
-    /// 1 + gain (0: there were none) and the node's mid.
-    pub turn_row: Vec<u32>,
-    pub turn_mid: Vec<u32>,
-    pub runner_key: Vec<u64>,
-    pub runner_mid: Vec<u32>,
-    /// By mid: the turn that picked it, or [`NONE`].
-    pub turn_of: Vec<u32>,
-    /// By sid: the turn that covered it (R1), [`HIT`] (R2), or [`OPEN`].
-    pub cover: Vec<u32>,
-    /// Per rotation (the first before any turn): its end turn e_r, Λ_R1(S_r), and the bounds of
-    /// Σ_a top_{k_a} at e_r.
-    pub ends: Vec<u32>,
-    pub cov_at: Vec<u64>,
-    pub sum_lo: Vec<u64>,
-    pub sum_hi: Vec<u64>,
-    /// By mid: the rows holding it, once a replay needed them (patched as rows change).
-    rows_of: Option<Vec<Vec<u32>>>,
-    /// The turns of each row (CSR), built when a replay first needs them after a run.
-    turns: Option<(Vec<u32>, Vec<u32>)>,
-    /// The rows changed since the last run: their mids and terms of Λ^u (per rotation) then.
-    changed_rows: Vec<(usize, Vec<u32>, Vec<u64>)>,
-    /// Scratch: by mid, a stamp and the position of its δ among `deltas`.
-    mark: Vec<u32>,
-    slot: Vec<u32>,
-    stamp: u32,
-    /// How many replays stood, and how many ran afresh instead.
-    pub replays: u64,
-    pub refusals: u64,
-    /// Replays refused in a row, and runs left before the next is tried.
-    streak: u32,
-    wait: u32,
-}
 
 /// δ(c, ·) of one candidate: its steps `sign·[t ≤ end]`.
 struct Delta {
@@ -125,7 +73,13 @@ fn exact_gain(mid: u32, end: u32, cover: &[u32], members: &Members) -> u64 {
 
 /// top_k of `row`'s gains after each of `ends` turns, read from the covering turns: one pass
 /// over each candidate's samples, each counted at the rotations that end before its covering.
-fn row_terms(row: &[u32], k: usize, ends: &[u32], cover: &[u32], members: &Members) -> Vec<u64> {
+pub(super) fn row_terms(
+    row: &[u32],
+    k: usize,
+    ends: &[u32],
+    cover: &[u32],
+    members: &Members,
+) -> Vec<u64> {
     if row.is_empty() {
         return vec![0; ends.len()];
     }
@@ -188,70 +142,6 @@ fn beats(a: (i64, Node), b: (i64, Node)) -> bool {
 }
 
 impl Trail {
-    /// Forgets the trail (rows changed, or the last run was not RR-Greedy on a whole level).
-    pub fn forget(&mut self) {
-        self.restart();
-        self.rows_of = None;
-    }
-
-    /// Forgets the last run, keeping what depends on the rows alone (a run afresh follows).
-    pub fn restart(&mut self) {
-        self.valid = false;
-        self.turns = None;
-        if !self.changed_rows.is_empty() {
-            // Rows changed that no replay patched in.
-            self.rows_of = None;
-            self.changed_rows.clear();
-        }
-    }
-
-    /// Notes the rows at positions `changed` of `rows` before they change, the table being as
-    /// the last run left it: their terms of Λ^u at each rotation.
-    pub fn rows_changing(&mut self, changed: &[usize], rows: &[Vec<u32>], members: &Members) {
-        // Past a few rows the replay would check most turns again: a run afresh is as cheap.
-        if !self.valid || changed.len() > rows.len() / 8 + 1 {
-            self.forget();
-            return;
-        }
-        for &a in changed {
-            if self.changed_rows.iter().any(|&(b, _, _)| b == a) {
-                continue;
-            }
-            let k = self.adopters[a].1 as usize;
-            let terms = row_terms(&rows[a], k, &self.ends, &self.cover, members);
-            self.changed_rows.push((a, rows[a].clone(), terms));
-        }
-    }
-
-    /// A replay stood: the next run tries again.
-    pub fn stood(&mut self) {
-        self.streak = 0;
-    }
-
-    /// A replay was refused. After the second refusal in a row the next replay waits 1 run, then
-    /// 3, 7, … up to 63: where the picks change with most rounds (a stream whose every round
-    /// moves a hub, say) a refused replay is work thrown away, and so it stays a small part.
-    pub fn refused(&mut self) {
-        self.streak += 1;
-        self.wait = (1u32 << (self.streak - 1).min(6)) - 1;
-    }
-
-    /// Whether the next run may replay this one: the caller keeps the journal only then.
-    pub fn try_next(&mut self) -> bool {
-        match self.wait {
-            0 => true,
-            _ => {
-                self.wait -= 1;
-                false
-            }
-        }
-    }
-
-    /// Whether a replay at `level` may be tried for `problem`.
-    pub fn fits(&self, problem: &Problem, level: i32) -> bool {
-        self.valid && self.level == level && self.adopters == problem.adopters
-    }
-
     /// The last run, replayed over `changes`: `None` when some turn could not be shown to stand
     /// (the trail is then stale, and the caller runs afresh).
     pub fn replay(

@@ -157,58 +157,9 @@ impl Trail {
         if self.cover.len() < sids {
             self.cover.resize(sids, OPEN);
         }
-        // Rows by mid: patched for the changed rows (old mids first: a mid freed with its last
-        // row may serve a newcomer now), or built.
-        let mut rows_of = match self.rows_of.take() {
-            Some(mut by_mid) => {
-                for (a, old, _) in &self.changed_rows {
-                    for &m in old {
-                        let list = &mut by_mid[m as usize];
-                        if let Some(i) = list.iter().position(|&b| b as usize == *a) {
-                            list.swap_remove(i);
-                        }
-                    }
-                }
-                if by_mid.len() < mids {
-                    by_mid.resize_with(mids, Vec::new);
-                }
-                for (a, _, _) in &self.changed_rows {
-                    for &m in &rows[*a] {
-                        by_mid[m as usize].push(*a as u32);
-                    }
-                }
-                by_mid
-            }
-            None => {
-                let mut by_mid = vec![Vec::new(); mids];
-                for (a, row) in rows.iter().enumerate() {
-                    for &m in row {
-                        by_mid[m as usize].push(a as u32);
-                    }
-                }
-                by_mid
-            }
-        };
-        if rows_of.len() < mids {
-            rows_of.resize_with(mids, Vec::new);
-        }
-        let rows_of = &*self.rows_of.insert(rows_of);
-        let (turn_start, turns_of) = &*self.turns.get_or_insert_with(|| {
-            let mut start = vec![0u32; rows.len() + 1];
-            for &a in &self.turn_row {
-                start[a as usize + 1] += 1;
-            }
-            for a in 0..rows.len() {
-                start[a + 1] += start[a];
-            }
-            let mut fill = start.clone();
-            let mut list = vec![0u32; self.turn_row.len()];
-            for (t, &a) in self.turn_row.iter().enumerate() {
-                list[fill[a as usize] as usize] = t as u32;
-                fill[a as usize] += 1;
-            }
-            (start, list)
-        });
+        self.index(rows, mids);
+        let rows_of = self.rows_of.as_deref().expect("indexed");
+        let (turn_start, turns_of) = self.turns.as_ref().expect("indexed");
         let turns_of = |a: usize| &turns_of[turn_start[a] as usize..turn_start[a + 1] as usize];
         let nrows = |mid: u32| rows_of.get(mid as usize).map_or(0, |l| l.len() as i64);
 

@@ -89,6 +89,59 @@ impl Trail {
         }
     }
 
+    /// Makes sure of `rows_of` (the rows by mid, patched for the changed rows, old mids first: a
+    /// mid freed with its last row may serve a newcomer now; or built) and `turns` (the turns
+    /// by row, a counting sort of the run's turns).
+    pub(super) fn index(&mut self, rows: &[Vec<u32>], mids: usize) {
+        let by_mid = match self.rows_of.take() {
+            Some(mut by_mid) => {
+                for (a, old, _) in &self.changed_rows {
+                    for &m in old {
+                        let list = &mut by_mid[m as usize];
+                        if let Some(i) = list.iter().position(|&b| b as usize == *a) {
+                            list.swap_remove(i);
+                        }
+                    }
+                }
+                if by_mid.len() < mids {
+                    by_mid.resize_with(mids, Vec::new);
+                }
+                for (a, _, _) in &self.changed_rows {
+                    for &m in &rows[*a] {
+                        by_mid[m as usize].push(*a as u32);
+                    }
+                }
+                by_mid
+            }
+            None => {
+                let mut by_mid = vec![Vec::new(); mids];
+                for (a, row) in rows.iter().enumerate() {
+                    for &m in row {
+                        by_mid[m as usize].push(a as u32);
+                    }
+                }
+                by_mid
+            }
+        };
+        self.rows_of = Some(by_mid);
+        if self.turns.is_none() {
+            let mut start = vec![0u32; rows.len() + 1];
+            for &a in &self.turn_row {
+                start[a as usize + 1] += 1;
+            }
+            for a in 0..rows.len() {
+                start[a + 1] += start[a];
+            }
+            let mut fill = start.clone();
+            let mut list = vec![0u32; self.turn_row.len()];
+            for (t, &a) in self.turn_row.iter().enumerate() {
+                list[fill[a as usize] as usize] = t as u32;
+                fill[a as usize] += 1;
+            }
+            self.turns = Some((start, list));
+        }
+    }
+
     /// Keeps the run just made at `level` for `problem`, with its picks and coverages: its
     /// rotations' sums are exact.
     pub(super) fn keep_run(

@@ -224,6 +224,19 @@ impl std::str::FromStr for Model {
     }
 }
 
+/// The model as `--model` spells it (what its `FromStr` reads back).
+impl std::fmt::Display for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Model::Wc => f.write_str("wc"),
+            Model::Weighted => f.write_str("weighted"),
+            Model::Uniform(p) => write!(f, "uniform:{p}"),
+            Model::Lt(LtWeights::Wc) => f.write_str("lt"),
+            Model::Lt(LtWeights::Weighted) => f.write_str("lt:weighted"),
+        }
+    }
+}
+
 /// A probability in `[0, 1]` as a threshold.
 pub fn threshold_of(p: f64) -> u64 {
     (p.clamp(0.0, 1.0) * ONE as f64) as u64
@@ -314,6 +327,21 @@ pub fn thresholds<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn models_print_as_their_flag() {
+        for flag in [
+            "wc",
+            "weighted",
+            "uniform:0.1",
+            "uniform:1",
+            "lt",
+            "lt:weighted",
+        ] {
+            let model: Model = flag.parse().unwrap();
+            assert_eq!(model.to_string(), flag);
+        }
+    }
 
     #[test]
     fn samples_nest_as_the_rate_grows() {

@@ -40,8 +40,9 @@ pub enum Command {
     /// With `--state DIR`, a restart resumes where the last one stopped.
     #[command(disable_help_flag = true)]
     Follow(FollowArgs),
-    /// Estimate the spread of a `recommendations.tsv` by Monte Carlo simulation of the
-    /// independent cascade on the graph without adopters, independently of the RR sets.
+    /// Estimate the spread of a `recommendations.tsv` by Monte Carlo simulation of the cascade
+    /// (`--model`: independent cascade or linear threshold) on the graph without adopters,
+    /// independently of the RR sets.
     Evaluate(EvaluateArgs),
     /// Write DIR/report.html from DIR/changes.jsonl: one self-contained page with charts of the
     /// spread and its bounds, the ratio, θ, latency and churn over the epochs, and the current
@@ -81,16 +82,21 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub graph: Option<PathBuf>,
     /// Each line of the graph is a friendship (both arcs) rather than one arc.
-    #[arg(long)]
+    #[arg(long, requires = "graph")]
     pub undirected: bool,
     /// Read the graph's third column as an interaction count (the `weighted` model's weight).
-    #[arg(long)]
+    #[arg(long, requires = "graph")]
     pub weights: bool,
     /// The adopters: node ids, whitespace or comma separated (the paper's `.ap` files).
     #[arg(long, value_name = "FILE")]
     pub adopters: Option<PathBuf>,
     /// Use only line N (0-based) of the adopter file.
-    #[arg(long, value_name = "N")]
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "adopters",
+        allow_negative_numbers = true
+    )]
     pub adopter_set: Option<usize>,
     /// Acceptance probabilities: `a f w` lines, friend f accepting adopter a's invitation with
     /// probability w in (0, 1] (default 1).
@@ -138,7 +144,7 @@ pub struct FollowArgs {
 #[derive(Debug, Args)]
 pub struct JobArgs {
     /// The capacity of every adopter that brings none of its own.
-    #[arg(short = 'k', value_name = "K")]
+    #[arg(short = 'k', value_name = "K", allow_negative_numbers = true)]
     pub k: u32,
     /// The model: independent cascade with `wc` (1/indeg), `uniform:P` or `weighted`
     /// probabilities, or linear threshold with `lt` (1/indeg) or `lt:weighted` weights.
@@ -149,17 +155,17 @@ pub struct JobArgs {
     pub batch: u64,
     /// Also close an epoch when the event time enters a new period of this length (`30s`, `5m`,
     /// `1h`, `7d`, or plain seconds).
-    #[arg(long, value_name = "D", value_parser = parse_span)]
+    #[arg(long, value_name = "D", value_parser = parse_span, allow_hyphen_values = true)]
     pub every: Option<f64>,
     /// Take each timed interaction back once the event time has passed it by this much (`7d`,
     /// `30d`, ...), so that a temporal stream has deletions as well as insertions.
-    #[arg(long, value_name = "D", value_parser = parse_span)]
+    #[arg(long, value_name = "D", value_parser = parse_span, allow_hyphen_values = true)]
     pub window: Option<f64>,
     /// The approximation slack: selections are certified (1/2 − ε)-approximate.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub epsilon: f64,
     /// The failure probability of the certificate (default 1/n).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub delta: Option<f64>,
     /// The seed of every root and coin.
     #[arg(long, default_value_t = 0)]
@@ -167,7 +173,12 @@ pub struct JobArgs {
     /// The sampling floor: select on at least this many RR samples per node (in each of R1 and
     /// R2), rounded up to a power of two; the certificate still asks for more when it needs
     /// them. 0 leaves the certificate alone to decide, as the paper's RR-OPIM+ does.
-    #[arg(long, value_name = "X", default_value_t = DEFAULT_MIN_RATE)]
+    #[arg(
+        long,
+        value_name = "X",
+        default_value_t = DEFAULT_MIN_RATE,
+        allow_negative_numbers = true
+    )]
     pub min_samples_per_node: f64,
     /// Write `changes.jsonl` (appended), `recommendations.tsv` and `report.html` (replaced
     /// atomically) here.
@@ -274,6 +285,11 @@ fn parse_method(s: &str) -> Result<Method, String> {
 
 /// A length of time: a number followed by `ms`, `s`, `m`, `h`, `d` or `w`, or plain seconds.
 pub fn parse_seconds(s: &str) -> Result<f64, String> {
+    if s.strip_prefix('-')
+        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return Err(format!("`{s}` is negative: a length of time is positive"));
+    }
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
@@ -360,6 +376,16 @@ impl JobArgs {
         }
         if self.oracle && self.cluster.is_cluster() {
             return Err("--oracle runs in one process: drop -n".into());
+        }
+        // Said now rather than when the first epoch is written, after all input was read.
+        if let Some(dir) = &self.output
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            return Err(format!(
+                "--output {}: exists and is not a directory",
+                dir.display()
+            ));
         }
         Ok(())
     }

@@ -92,6 +92,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         Ok(out)
     };
     let kind = EngineKind::of(args.method, args.job.oracle);
+    let method = args.method;
     // Epoch 0's events are handed over, not lent, so that they are freed once applied.
     let initial = Arc::new(std::sync::Mutex::new(Some(initial.events)));
     let loaded = Arc::new(loaded);
@@ -106,27 +107,37 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     cimflow::progress::finish();
     if let Some(last) = stats.last {
+        let why = match method {
+            _ if last.certified => " (certified)",
+            // Only these two sample until their own certificate holds.
+            Method::Cimflow | Method::Mg => " (not certified: θ_max reached)",
+            _ => " (not certified at the level cimflow's selection certified)",
+        };
         eprintln!(
-            "cimflow: {} epochs; last: {} recommendations, spread {:.1}, ratio {:.3}{}",
-            stats.epochs,
+            "cimflow: {}; last: {} recommendations, spread {:.1}, ratio {:.3}{why}",
+            plural(stats.epochs, "epoch"),
             last.selected,
             last.spread,
             last.ratio,
-            if last.certified {
-                " (certified)"
-            } else {
-                " (not certified: θ_max reached)"
-            }
         );
     }
     Ok(())
 }
 
-/// Reads the graph, the adopters and the event log.
 /// Reads the graph, the adopters and the event log: epoch 0's events apart, still compact.
 fn load(args: &RunArgs) -> anyhow::Result<(InitialEvents, Loaded)> {
     let mut diag = Diagnostics::new(args.job.strict);
     let initial = read_initial_lazily(&args.input.spec(), &mut diag)?;
+    if let Some(path) = &args.input.acceptance
+        && args.method != Method::Cimflow
+    {
+        eprintln!(
+            "cimflow: --method {} does not know acceptances: it picks, and is measured, as if \
+             every invitation in {} were accepted",
+            args.method,
+            path.display()
+        );
+    }
     let events = match &args.events {
         Some(path) if args.method != Method::Cimflow => {
             eprintln!(
@@ -139,10 +150,11 @@ fn load(args: &RunArgs) -> anyhow::Result<(InitialEvents, Loaded)> {
         Some(path) => read_events(path, &mut diag)?,
         None => Vec::new(),
     };
+    // Epoch 0's count is of events: a weighted line is two, an acceptance line one.
     eprintln!(
-        "cimflow: read {} graph and adopter lines, {} events",
-        initial.len,
-        events.len()
+        "cimflow: read {} from the graph, adopter and acceptance files, {} from the log",
+        plural(initial.len as u64, "event"),
+        plural(events.len() as u64, "event"),
     );
     let loaded = Loaded {
         initial: Vec::new(),
@@ -279,15 +291,24 @@ fn describe(r: &Report) -> String {
             .unwrap_or(0.0)
     };
     format!(
-        "stopped; {} events in {} epochs{} over {seconds:.2} s ({rate:.0} events/s); \
+        "stopped; {} in {} after {} over {seconds:.2} s ({rate:.0} events/s); \
          epoch latency median {:.2} ms, p99 {:.2} ms",
-        r.events,
-        r.epochs,
+        plural(r.events, "event"),
+        plural(r.epochs, "epoch"),
         r.resumed_after
-            .map_or(String::new(), |e| format!(" after epoch {e}")),
+            .map_or("epoch 0".to_string(), |e| format!("the resumed epoch {e}")),
         at(0.5),
         at(0.99),
     )
+}
+
+/// `n` and the noun, in the plural unless n is 1.
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {

@@ -144,6 +144,13 @@ pub fn evaluate(
     let events = read_initial(&inputs.initial, &mut diag)?;
     let state = snapshot(inputs.model, &events);
     let pairs = read_recommendations(inputs.recommendations)?;
+    // A file from another graph still gives a plausible number: say so.
+    for misfit in misfits(&state, &pairs) {
+        eprintln!(
+            "cimflow: warning: {}: {misfit}",
+            inputs.recommendations.display()
+        );
+    }
     let mut seeds: Vec<Node> = pairs.iter().map(|&(_, f)| f).collect();
     seeds.sort_unstable();
     seeds.dedup();
@@ -159,6 +166,49 @@ pub fn evaluate(
         adopters: state.adopters().len(),
         nodes: state.node_count(),
     })
+}
+
+/// What in `pairs` the graph and adopters could not have recommended, one line per kind (with
+/// how many and a first example): an adopter that is not one, a friend that is an adopter, a
+/// friend that is not the adopter's out-neighbour. Each is still evaluated as given.
+pub fn misfits(state: &State, pairs: &[(Node, Node)]) -> Vec<String> {
+    let mut candidates: std::collections::HashMap<Node, Vec<Node>> = Default::default();
+    let mut kinds: [(usize, Option<(Node, Node)>); 3] = [(0, None); 3];
+    for &(a, f) in pairs {
+        let kind = if !state.adopters().contains_key(&a) {
+            0
+        } else if state.adopters().contains_key(&f) {
+            1
+        } else if candidates
+            .entry(a)
+            .or_insert_with(|| state.candidates(a))
+            .binary_search(&f)
+            .is_err()
+        {
+            2
+        } else {
+            continue;
+        };
+        let (count, first) = &mut kinds[kind];
+        *count += 1;
+        first.get_or_insert((a, f));
+    }
+    let what = [
+        "whose adopter is not among the adopters",
+        "whose friend is an adopter",
+        "whose friend is not the adopter's out-neighbour in the graph",
+    ];
+    kinds
+        .iter()
+        .zip(what)
+        .filter_map(|(&(count, first), what)| {
+            let (a, f) = first?;
+            Some(format!(
+                "{count} of {} recommendations {what} (the first: adopter {a}, friend {f})",
+                pairs.len()
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -182,6 +232,25 @@ mod tests {
             probabilities::arc_probabilities(&s),
             vec![(1, 2, 1.0), (1, 3, 0.5), (2, 3, 0.5)]
         );
+    }
+
+    #[test]
+    fn misfits_are_counted_by_kind() {
+        let mut events = vec![arc(1, 2), arc(1, 3), arc(4, 5)];
+        for a in [1, 4] {
+            events.push(Event {
+                time: None,
+                op: Op::Add,
+                kind: EventKind::Adopter(a, None),
+            });
+        }
+        let s = snapshot(Model::Wc, &events);
+        assert!(misfits(&s, &[(1, 2), (1, 3), (4, 5)]).is_empty());
+        let m = misfits(&s, &[(1, 2), (9, 2), (1, 4), (1, 5), (4, 6)]);
+        assert_eq!(m.len(), 3, "{m:?}");
+        assert!(m[0].starts_with("1 of 5 ") && m[0].contains("adopter 9, friend 2"));
+        assert!(m[1].contains("adopter 1, friend 4"));
+        assert!(m[2].starts_with("2 of 5 ") && m[2].contains("adopter 1, friend 5"));
     }
 
     #[test]

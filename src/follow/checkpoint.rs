@@ -93,14 +93,13 @@ impl Settings {
         }
     }
 
-    /// The first setting that differs from `other`, as (flag, this, other).
+    /// The first setting that differs from `other`, as (flag, this, other), each value as the
+    /// flag would be written (`unset` for an optional flag not given).
     fn differs(&self, other: &Settings) -> Option<(&'static str, String, String)> {
+        let or_unset =
+            |v: Option<f64>, unit: &str| v.map_or("unset".to_string(), |v| format!("{v}{unit}"));
         let pairs = [
-            (
-                "--model",
-                format!("{:?}", self.model),
-                format!("{:?}", other.model),
-            ),
+            ("--model", self.model.to_string(), other.model.to_string()),
             ("-k", self.k.to_string(), other.k.to_string()),
             (
                 "--epsilon",
@@ -109,8 +108,8 @@ impl Settings {
             ),
             (
                 "--delta",
-                format!("{:?}", self.delta),
-                format!("{:?}", other.delta),
+                or_unset(self.delta, ""),
+                or_unset(other.delta, ""),
             ),
             ("--seed", self.seed.to_string(), other.seed.to_string()),
             (
@@ -120,8 +119,8 @@ impl Settings {
             ),
             (
                 "--window",
-                format!("{:?}", self.window),
-                format!("{:?}", other.window),
+                or_unset(self.window, "s"),
+                or_unset(other.window, "s"),
             ),
         ];
         pairs.into_iter().find(|(_, a, b)| a != b)

@@ -55,11 +55,16 @@ pub enum InputError {
     },
 }
 
+/// The messages printed per file: past them, a file's bad lines are only counted.
+const PRINTED: u64 = 100;
+
 /// Where bad lines go: stderr, or a list for tests.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     strict: bool,
     collect: bool,
+    /// Bad lines skipped so far, per file.
+    per_file: std::collections::HashMap<String, u64>,
     /// Bad lines skipped so far.
     pub skipped: u64,
     /// The skipped lines' messages, when made by [`Diagnostics::collecting`].
@@ -90,11 +95,33 @@ impl Diagnostics {
             return Err(InputError::Bad(e));
         }
         self.skipped += 1;
+        let seen = self.per_file.entry(e.file.clone()).or_default();
+        *seen += 1;
         if self.collect {
             self.messages.push(e.to_string());
-        } else {
+        } else if *seen <= PRINTED {
             eprintln!("cimflow: {e}");
+            if *seen == PRINTED {
+                eprintln!(
+                    "cimflow: {}: {PRINTED} bad lines; any more are skipped without a message (the \
+                     summaries' `skipped` counts them)",
+                    e.file
+                );
+            }
         }
         Ok(())
+    }
+
+    /// Warns when `file` gave no `what` at all but some bad lines: likely the wrong file, or one
+    /// whose first data line set the wrong format.
+    pub fn warn_if_unread(&self, file: &std::path::Path, read: usize, what: &str) {
+        let file = file.display().to_string();
+        let bad = self.per_file.get(&file).copied().unwrap_or(0);
+        if read == 0 && bad > 0 && !self.collect {
+            eprintln!(
+                "cimflow: warning: {file}: none of its lines could be read as {what} ({bad} bad \
+                 lines skipped); is it the right file?"
+            );
+        }
     }
 }

@@ -33,6 +33,15 @@ impl EventFormat {
             EventFormat::Rated => parse_rated(line),
         }
     }
+
+    /// The format's name, for messages.
+    fn name(self) -> &'static str {
+        match self {
+            EventFormat::Log => "the event-log format (`[T] ± KIND ...`)",
+            EventFormat::Temporal => "the SNAP temporal format (`SRC TGT T`)",
+            EventFormat::Rated => "the SNAP rated format (`SRC,TGT,RATING,TIME`)",
+        }
+    }
 }
 
 /// The format of a file whose first data line is `line`: an event log when its first or second
@@ -220,7 +229,16 @@ impl EventLines {
                 None => return Ok(None),
             },
         };
-        format.parse(line)
+        format.parse(line).map_err(|e| match detect_format(line) {
+            // A typo in the first data line decides the format for the whole file.
+            Some(other) if other != format && other.parse(line).is_ok() => format!(
+                "{e} (this line is in {}, but the file is read in {}, the format of its first \
+                 data line)",
+                other.name(),
+                format.name()
+            ),
+            _ => e,
+        })
     }
 
     /// Parses one line given as bytes (with or without its `\n` or `\r\n`), as a follower reads
@@ -238,6 +256,7 @@ pub fn read_events(path: &Path, diag: &mut Diagnostics) -> Result<Vec<Event>, In
         events.extend(lines.parse(line)?);
         Ok(())
     })?;
+    diag.warn_if_unread(path, events.len(), "events");
     Ok(events)
 }
 

@@ -148,14 +148,24 @@ pub fn read_initial_lazily(
         ),
         None => (Vec::new(), Vec::new()),
     };
+    if let Some(path) = &spec.graph {
+        let arcs = edges.iter().map(Vec::len).sum::<usize>() + rest.len();
+        diag.warn_if_unread(path, arcs, "edges");
+    }
     let adopters = match &spec.adopters {
         Some(path) => read_adopters(path, spec.adopter_set, diag)?,
         None => Vec::new(),
     };
+    if let Some(path) = &spec.adopters {
+        diag.warn_if_unread(path, adopters.len(), "adopters");
+    }
     let accept = match &spec.acceptance {
         Some(path) => acceptance::read_acceptance(path, diag)?,
         None => Vec::new(),
     };
+    if let Some(path) = &spec.acceptance {
+        diag.warn_if_unread(path, accept.len(), "acceptances");
+    }
     rest.extend(adopters.into_iter().map(|a| Event {
         time: None,
         op: Op::Add,

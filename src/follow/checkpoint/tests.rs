@@ -171,4 +171,31 @@ fn leftover_lines_are_skipped_but_gaps_and_other_settings_refused() {
         err.to_string().contains("--min-samples-per-node 0, not 16"),
         "{err}"
     );
+    // Values as the flags are written, not as Rust prints them.
+    for (now, want) in [
+        (
+            Settings {
+                model: Model::Uniform(0.1),
+                ..settings()
+            },
+            "--model wc, not uniform:0.1",
+        ),
+        (
+            Settings {
+                delta: Some(0.01),
+                ..settings()
+            },
+            "--delta unset, not 0.01",
+        ),
+        (
+            Settings {
+                window: None,
+                ..settings()
+            },
+            "--window 10s, not unset",
+        ),
+    ] {
+        let err = Checkpoints::open(dir.path(), now, None).err().unwrap();
+        assert!(err.to_string().contains(want), "{err}");
+    }
 }

@@ -396,3 +396,38 @@ fn shared_datasets() {
     assert_eq!(adopters.len(), 50);
     assert_eq!(adopters[..3], [683, 15, 709]);
 }
+
+/// Epoch 0's order: the graph, then the adopters, then the acceptance lines in file order, so that
+/// a later line for the same pair wins.
+#[test]
+fn acceptance_lines_follow_the_adopters_and_the_last_wins() {
+    let dir = TempDir::new().unwrap();
+    let (graph, _) = write(&dir, "g.txt", b"3 7\n3 8\n");
+    let (adopters, _) = write(&dir, "a.ap", b"3\n");
+    let (acceptance, _) = write(&dir, "w.txt", b"3 7 0.25\n3 8 0.5\n3 7 0.75\n");
+    let spec = cimflow::input::InputSpec {
+        graph: Some(graph),
+        undirected: false,
+        weights: false,
+        adopters: Some(adopters),
+        adopter_set: None,
+        acceptance: Some(acceptance),
+    };
+    let mut diag = Diagnostics::collecting(true);
+    let events = cimflow::input::read_initial(&spec, &mut diag).unwrap();
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Arc(3, 7, None),
+            Arc(3, 8, None),
+            Adopter(3, None),
+            Acceptance(3, 7, 0.25),
+            Acceptance(3, 8, 0.5),
+            Acceptance(3, 7, 0.75),
+        ]
+    );
+    let state = cimflow::evaluate::snapshot(cimflow::model::Model::Wc, &events);
+    assert_eq!(state.acceptance(3, 7), 0.75);
+    assert_eq!(state.acceptance(3, 8), 0.5);
+}

@@ -333,6 +333,20 @@ mod tests {
         assert_ne!(a, c);
     }
 
+    /// Runs that do not divide among the threads are all simulated, and the mean is theirs.
+    #[test]
+    fn every_run_counts_whatever_the_threads() {
+        let arcs = [(1, 2, ONE), (2, 3, ONE)];
+        for (runs, threads) in [(10, 4), (7, 3), (5, 1), (2, 5)] {
+            let e = monte_carlo(&arcs, &[], &[1], runs, threads, 0);
+            assert_eq!(
+                (e.mean, e.std_err, e.runs),
+                (3.0, 0.0, runs),
+                "{runs} on {threads}"
+            );
+        }
+    }
+
     #[test]
     fn adopters_block_and_do_not_count() {
         let arcs = [(1, 2, ONE), (2, 3, ONE), (1, 4, ONE)];

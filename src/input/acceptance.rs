@@ -52,6 +52,11 @@ mod tests {
         let e = parse_acceptance("3, 7 0.25").unwrap().unwrap();
         assert_eq!(e.kind, EventKind::Acceptance(3, 7, 0.25));
         assert_eq!(e.op, Op::Add);
+        // Both ends of (0, 1]: 1 is allowed, anything above 0 too.
+        for (line, w) in [("3 7 1", 1.0), ("3 7 1e-300", 1e-300)] {
+            let e = parse_acceptance(line).unwrap().unwrap();
+            assert_eq!(e.kind, EventKind::Acceptance(3, 7, w), "{line}");
+        }
         for (line, problem) in [
             ("3", "missing field: friend F"),
             ("3 7", "missing field: acceptance W"),

@@ -62,6 +62,23 @@ fn a_friend_taken_by_a_reluctant_adopter() {
     assert_eq!(g.upper_cov, 4.0);
 }
 
+/// Two reluctant adopters side by side: X(S) sums what each assigned friend's other adopter
+/// could still gain (3 + 3), and here the rotation bound is the least.
+#[test]
+fn x_of_s_sums_over_the_assigned_friends() {
+    let p = problem(
+        vec![(1, 1), (2, 1), (3, 1), (4, 1)],
+        vec![vec![5], vec![5], vec![6], vec![6]],
+        vec![vec![0.25], vec![1.0], vec![0.25], vec![1.0]],
+    );
+    let idx = index(&[&[5], &[5], &[5], &[5], &[6], &[6], &[6], &[6]], &[]);
+    let (g, e) = expected_greedy(&p, &idx);
+    assert_eq!(e.cov1, 2.0);
+    assert_eq!(brute_force(&p, &idx), 8.0);
+    // t = 1: 2 + [2: 1·G_5 = 3] + [4: 1·G_6 = 3] = 8; 2Λ + X = 4 + (3 + 3) = 10.
+    assert_eq!(g.upper_cov, 8.0);
+}
+
 /// An instance: up to 3 adopters over friends 0..6, RR sets over them, and weights from
 /// {1/4, 1/2, 3/4, 1} (dyadic, so that every product below is exact in f64 and fixed point).
 fn instance(all_one: bool) -> impl Strategy<Value = (Problem, RrIndex)> {

@@ -278,4 +278,47 @@ mod tests {
             .collect();
         assert_eq!(us, vec![3, 1, 2]);
     }
+
+    /// An event earlier than the clock (times may go backwards) leaves the clock where it was: the
+    /// expiry its interaction brings, due before the clock, is released at once.
+    #[test]
+    fn a_step_back_in_time_does_not_rewind_the_clock() {
+        use EventKind::*;
+        let mut w = Window::new(10.0);
+        let i = |t, u, v| at(t, Op::Add, Interaction(u, v, 1));
+        let out = run(
+            &mut w,
+            &[
+                i(20.0, 1, 2),
+                i(5.0, 3, 4),
+                at(6.0, Op::Add, Friendship(7, 8)),
+            ],
+        );
+        assert_eq!(
+            out,
+            vec![
+                i(20.0, 1, 2),
+                i(5.0, 3, 4),
+                at(15.0, Op::Remove, Interaction(3, 4, 1)),
+                at(6.0, Op::Add, Friendship(7, 8))
+            ]
+        );
+        assert_eq!(w.len(), 1);
+        assert_eq!(w.check(10.0), Ok(()));
+    }
+    /// An expiry due exactly at the clock is still pending (release is strict), and a checkpoint
+    /// holding it is valid.
+    #[test]
+    fn an_expiry_due_at_the_clock_passes_the_check() {
+        let mut w = Window::new(10.0);
+        run(
+            &mut w,
+            &[
+                at(0.0, Op::Add, EventKind::Interaction(1, 2, 1)),
+                at(10.0, Op::Add, EventKind::Friendship(3, 4)),
+            ],
+        );
+        assert_eq!(w.len(), 1);
+        assert_eq!(w.check(10.0), Ok(()));
+    }
 }

@@ -145,4 +145,16 @@ mod tests {
         let b = bounds(50, [0, 0], 0.0, 0.0, L);
         assert_eq!((b.spread, b.lower, b.upper, b.ratio), (0.0, 0.0, 50.0, 0.0));
     }
+
+    /// One half empty and the other not: each branch of σ_u on its own.
+    #[test]
+    fn one_empty_half() {
+        // R1 empty, R2 not: σ_u = n, whatever R2 holds.
+        let b = bounds(50, [0, 4], 0.0, 0.0, 18.0);
+        assert_eq!((b.upper, b.ratio), (50.0, 0.0), "{b:?}");
+        // R2 empty, R1 not: σ_u = (√9 + 3)²·50/4 = 450.
+        let b = bounds(50, [4, 0], 0.0, 0.0, 18.0);
+        assert_eq!((b.spread, b.lower), (0.0, 0.0));
+        assert!((b.upper - 450.0).abs() < 1e-9, "{b:?}");
+    }
 }

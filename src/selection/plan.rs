@@ -237,4 +237,30 @@ mod tests {
         assert_eq!(level_for(100.0, 25.1), -1);
         assert_eq!(level_for(100.0, 12.5), -3);
     }
+
+    /// χ counts distinct friends: adopter 2 skips 10 and 11, taken by adopter 1, and its capacity
+    /// goes to 12 and 13.
+    #[test]
+    fn chi_skips_a_taken_friend_without_spending_capacity() {
+        let p = Problem {
+            n: 100,
+            adopters: vec![(1, 2), (2, 2)],
+            candidates: vec![vec![10, 11], vec![10, 11, 12, 13]],
+            acceptance: None,
+        };
+        assert_eq!(plan(&p, &params(None)).chi, 4);
+    }
+    /// n = 0 (no node yet, as at a follower's start): δ = 1/max(n, 1), one level, nothing to sample.
+    #[test]
+    fn an_empty_graph_plans_one_level() {
+        let p = Problem {
+            n: 0,
+            adopters: vec![],
+            candidates: vec![],
+            acceptance: None,
+        };
+        let pl = plan(&p, &params(None));
+        assert_eq!((pl.level_min, pl.level_max, pl.chi), (3, 3, 0), "{pl:?}");
+        assert!((pl.l - 3f64.ln()).abs() < 1e-12, "{pl:?}");
+    }
 }

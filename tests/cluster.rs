@@ -10,23 +10,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{data_dir, example};
+
 /// How long any one run may take before the test gives up on it.
 const DEADLINE: Duration = Duration::from_secs(120);
-
-fn example(file: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(file);
-    path.to_str().unwrap().to_string()
-}
 
 /// The shared datasets, when this checkout sits beside them (or where `CIMFLOW_DATA` says, for a
 /// checkout elsewhere).
 fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("CIMFLOW_DATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
-        PathBuf::from,
-    );
+    let dir = data_dir();
     if dir.join("dnc-corecipient.txt.gz").exists() {
         Some(dir)
     } else {

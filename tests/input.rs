@@ -15,6 +15,8 @@ use flate2::write::GzEncoder;
 use proptest::prelude::*;
 use tempfile::TempDir;
 
+mod common;
+
 use EventKind::*;
 
 fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> (PathBuf, String) {
@@ -368,11 +370,7 @@ proptest! {
 
 #[test]
 fn shared_datasets() {
-    // Beside the checkout, or where `CIMFLOW_DATA` says (as tests/cluster.rs reads them).
-    let data = std::env::var_os("CIMFLOW_DATA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
-        std::path::PathBuf::from,
-    );
+    let data = common::data_dir();
     if !data.is_dir() {
         eprintln!(
             "note: {} is absent; skipping the test on the real datasets",

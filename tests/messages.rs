@@ -1,15 +1,10 @@
 //! What the binary says to a user who made a mistake: the wrong file, a typo in a log's first line,
 //! contradictory flags, recommendations from another graph, and why a selection is not certified.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn example(file: &str) -> String {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(file);
-    path.to_str().unwrap().to_string()
-}
+mod common;
+use common::example;
 
 fn cimflow(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cimflow"))

@@ -13,19 +13,13 @@ use std::time::{Duration, Instant};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
+mod common;
+use common::example;
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cimflow"));
     c.env("RUST_BACKTRACE", "0");
     c
-}
-
-fn example(file: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(file)
-        .to_str()
-        .unwrap()
-        .to_string()
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use cimflow::cluster::Launch;
@@ -195,4 +196,21 @@ pub fn loaded_accepting(n: u64) -> impl Strategy<Value = Loaded> {
         }
         l
     })
+}
+
+/// A bundled example file's path (`examples/FILE`), as a command-line argument.
+pub fn example(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(file);
+    path.to_str().unwrap().to_string()
+}
+
+/// Where the real datasets are looked for: the folder `CIMFLOW_DATA` names, else `../shared/data`
+/// beside the checkout. The tests that need them skip, with a note, when it is absent.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("CIMFLOW_DATA").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"),
+        PathBuf::from,
+    )
 }

@@ -125,6 +125,16 @@ fn exact_runner(
     best
 }
 
+/// Takes a fresh `stamp` for `mark`, clearing it when stamps wrap (0 is never one). A function of
+/// the two fields, not a method: the replay holds other fields of the trail borrowed meanwhile.
+fn next_stamp(stamp: &mut u32, mark: &mut [u32]) {
+    *stamp = stamp.wrapping_add(1);
+    if *stamp == 0 {
+        mark.fill(0);
+        *stamp = 1;
+    }
+}
+
 /// Counts a replay refused and forgets the trail, which no longer describes a run.
 fn refuse(refusals: &mut u64, valid: &mut bool) -> Option<Greedy> {
     *refusals += 1;
@@ -229,11 +239,7 @@ impl Trail {
             d.steps = net;
             !d.steps.is_empty()
         });
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.mark.fill(0);
-            self.stamp = 1;
-        }
+        next_stamp(&mut self.stamp, &mut self.mark);
         if self.mark.len() < mids {
             self.mark.resize(mids, 0);
             self.slot.resize(mids, 0);
@@ -422,11 +428,7 @@ impl Trail {
 
     /// Σ_a top_{k_a} of row a's gains after `end` turns, read from the covering turns.
     fn exact_sum(&mut self, rows: &[Vec<u32>], members: &Members, end: u32) -> u64 {
-        self.stamp = self.stamp.wrapping_add(1);
-        if self.stamp == 0 {
-            self.mark.fill(0);
-            self.stamp = 1;
-        }
+        next_stamp(&mut self.stamp, &mut self.mark);
         let mut total = 0;
         let mut scratch = Vec::new();
         for (a, row) in rows.iter().enumerate() {

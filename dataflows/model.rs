@@ -314,6 +314,52 @@ pub fn weighted_threshold(weight: u64, total: u128) -> u64 {
     (weight as u128 * ONE as u128 / total) as u64
 }
 
+/// What an arc's coin is held against: [`threshold`] without its division where that can wait.
+/// A search tests most arcs once and keeps few; under `weighted` each test was a 128-bit division.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bar {
+    /// The arc's threshold.
+    Threshold(u64),
+    /// Under `weighted`, an arc of no explicit probability: its weight and its head's total
+    /// (above 0: a head of total 0 has threshold 0), whose threshold is [`weighted_threshold`].
+    Share { weight: u64, total: u128 },
+}
+
+impl Bar {
+    /// The bar of an in-arc with `fact` into a head with `head` stats: [`threshold`]'s.
+    pub fn of(model: Model, fact: &ArcFact, head: HeadStats) -> Bar {
+        match (fact.explicit, model) {
+            (None, Model::Weighted) if head.total > 0 => Bar::Share {
+                weight: fact.weight,
+                total: head.total,
+            },
+            _ => Bar::Threshold(threshold(model, fact, head)),
+        }
+    }
+
+    /// Whether the arc with coin `c` is live: [`is_live`] at [`Bar::threshold`]. For a share,
+    /// c < ⌊w · ONE / total⌋ exactly when c + 1 ≤ w · ONE / total, i.e. (c + 1) · total ≤ w · ONE:
+    /// two multiplications in place of the division (w · ONE < 2^127; a product (c + 1) · total
+    /// past 128 bits saturates, and is above w · ONE as the true one is).
+    #[inline]
+    pub fn live(self, c: u64) -> bool {
+        match self {
+            Bar::Threshold(t) => is_live(c, t),
+            Bar::Share { weight, total } => {
+                (c as u128 + 1).saturating_mul(total) <= weight as u128 * ONE as u128
+            }
+        }
+    }
+
+    /// The threshold itself.
+    pub fn threshold(self) -> u64 {
+        match self {
+            Bar::Threshold(t) => t,
+            Bar::Share { weight, total } => weighted_threshold(weight, total),
+        }
+    }
+}
+
 /// The thresholds of every in-arc of one head, from its in-arcs `(tail, fact)`.
 pub fn thresholds<'a>(
     model: Model,
@@ -497,5 +543,80 @@ mod tests {
         let s = Sample { root: 5, slot: 0 };
         let live = (0..100_000).filter(|&u| s.live(3, u, 9, ONE / 4)).count();
         assert!((live as i64 - 25_000).abs() < 600, "{live}");
+    }
+
+    /// A share's bar tests a coin as its threshold does, at the coins where they could part:
+    /// a step either side of the threshold, at 0 and at the top, for weights and totals of every
+    /// size (totals above 2^64 included); and `Bar::of` keeps `threshold`'s value for every model.
+    #[test]
+    fn a_share_tests_coins_as_its_threshold_does() {
+        let mut x = 0x243f_6a88_85a3_08d3u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..50_000u32 {
+            let weight = match round % 5 {
+                0 => 1,
+                1 => next() >> (next() % 64),
+                _ => next() % (1 << (round % 40)).max(2),
+            };
+            let total = match round % 7 {
+                0 => weight as u128,
+                1 => (next() as u128) << (next() % 40),
+                _ => weight as u128 + (next() % (1 << (round % 50)).max(2)) as u128,
+            }
+            .max(1);
+            let bar = Bar::Share { weight, total };
+            let t = weighted_threshold(weight, total);
+            assert_eq!(bar.threshold(), t);
+            for c in [0, 1, t.saturating_sub(1), t, t + 1, ONE - 1, next() >> 1] {
+                let c = c.min(ONE - 1);
+                assert_eq!(
+                    bar.live(c),
+                    is_live(c, t),
+                    "coin {c}, weight {weight}, total {total}"
+                );
+            }
+        }
+        // By hand: weight 1 of total 4 is ONE / 4 = 2^61; weight 3 of 3 is ONE, live for all.
+        let quarter = Bar::Share {
+            weight: 1,
+            total: 4,
+        };
+        assert!(quarter.live((1 << 61) - 1) && !quarter.live(1 << 61));
+        assert!(
+            Bar::Share {
+                weight: 3,
+                total: 3
+            }
+            .live(ONE - 1)
+        );
+        let fact = |weight, explicit| ArcFact { weight, explicit };
+        let head = HeadStats {
+            indeg: 3,
+            total: 7,
+            explicit: 0,
+        };
+        for model in [
+            Model::Wc,
+            Model::Weighted,
+            Model::Uniform(0.3),
+            Model::Lt(LtWeights::Wc),
+        ] {
+            for f in [fact(2, None), fact(5, Some(ONE / 9))] {
+                assert_eq!(
+                    Bar::of(model, &f, head).threshold(),
+                    threshold(model, &f, head)
+                );
+            }
+            let empty = HeadStats::default();
+            assert_eq!(
+                Bar::of(model, &fact(2, None), empty).threshold(),
+                threshold(model, &fact(2, None), empty)
+            );
+        }
     }
 }

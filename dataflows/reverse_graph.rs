@@ -42,7 +42,7 @@ use base::Base;
 use own::{Arcs, Own};
 
 use crate::ArcSource;
-use crate::model::{ArcFact, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
+use crate::model::{ArcFact, Bar, HeadStats, LtWeights, Model, Node, lt_pick, threshold};
 use crate::node_ids::NodeIds;
 
 /// A change to the graph as the RR sets see it.
@@ -124,13 +124,13 @@ impl ListArc for OutArc {
     }
 }
 
-/// An in-arc as a search tests it: its tail (dense, and the node its coin hashes), its
-/// threshold, and how that follows the head's [`Scale`].
+/// An in-arc as a search tests it: its tail (dense, and the node its coin hashes), what its coin
+/// is held against, and how that follows the head's [`Scale`].
 #[derive(Clone, Copy, Debug)]
 pub struct TestedArc {
     pub tail: Dense,
     pub tail_node: Node,
-    pub threshold: u64,
+    pub bar: Bar,
     pub share: Share,
 }
 
@@ -184,11 +184,14 @@ pub enum Share {
 }
 
 impl Scale {
-    /// The threshold of an arc that follows the scale as `share` says, `own` if it does not.
-    pub fn threshold(self, share: Share, own: u64) -> u64 {
+    /// The bar of an arc that follows the scale as `share` says, `own` if it does not.
+    pub fn bar(self, share: Share, own: Bar) -> Bar {
         match (self, share) {
-            (Scale::Threshold(t), Share::Threshold) => t,
-            (Scale::Total(total), Share::Weight(w)) => crate::model::weighted_threshold(w, total),
+            (Scale::Threshold(t), Share::Threshold) => Bar::Threshold(t),
+            (Scale::Total(total), Share::Weight(weight)) if total > 0 => {
+                Bar::Share { weight, total }
+            }
+            (Scale::Total(_), Share::Weight(_)) => Bar::Threshold(0),
             _ => own,
         }
     }
@@ -508,11 +511,12 @@ impl ReverseGraph {
 
     /// The threshold of the arc `u → v` (dense) of `weight`, as its in-arc holds it.
     fn threshold_of(&self, u: Dense, v: Dense, weight: u32) -> (u64, Share) {
-        self.threshold_under(u, v, weight, self.stats(v))
+        let (bar, share) = self.bar_under(u, v, weight, self.stats(v));
+        (bar.threshold(), share)
     }
 
-    /// [`ReverseGraph::threshold_of`] with the head's stats already read.
-    fn threshold_under(&self, u: Dense, v: Dense, weight: u32, stats: HeadStats) -> (u64, Share) {
+    /// The bar of the arc `u → v` (dense) of `weight`, the head's stats already read.
+    fn bar_under(&self, u: Dense, v: Dense, weight: u32, stats: HeadStats) -> (Bar, Share) {
         let model = self.model.expect("a graph has a model");
         let fact = arc_fact(weight, || self.side_fact(u, v));
         let share = match (fact.explicit, model) {
@@ -520,11 +524,11 @@ impl ReverseGraph {
             (None, Model::Wc | Model::Uniform(_)) => Share::Threshold,
             (None, Model::Weighted) => Share::Weight(fact.weight),
         };
-        (threshold(model, &fact, stats), share)
+        (Bar::of(model, &fact, stats), share)
     }
 
     /// The in-arcs of dense head `v` that pass influence (tails that are not adopters), with
-    /// their thresholds and how those move with the head's [`Scale`].
+    /// their bars and how those move with the head's [`Scale`].
     pub fn live_in_arcs(&self, v: Dense) -> impl Iterator<Item = TestedArc> + '_ {
         self.tested_in_arcs(v)
             .filter(|arc| !self.adopter[arc.tail as usize])
@@ -535,21 +539,25 @@ impl ReverseGraph {
     pub fn tested_in_arcs(&self, v: Dense) -> impl Iterator<Item = TestedArc> + '_ {
         // The head's stats and shared threshold once, not a read and a division per arc: a
         // search tests every in-arc of every node it reaches, hubs' included (under `weighted`
-        // each arc's threshold is still its own division, from the same stats).
+        // each arc's bar is its weight and the head's total, tested without a division).
         let stats = self.stats(v);
-        let common = match self.scale_under(stats) {
-            Some(Scale::Threshold(t)) => Some(t),
-            _ => None,
-        };
+        let scale = self.scale_under(stats);
         self.in_arcs(v).map(move |arc| {
-            let (threshold, share) = match common {
-                Some(t) if arc.weight != SIDE => (t, Share::Threshold),
-                _ => self.threshold_under(arc.tail, v, arc.weight, stats),
+            let (bar, share) = match scale {
+                // An arc without a fact of its own follows the scale.
+                Some(scale) if arc.weight != SIDE => {
+                    let share = match scale {
+                        Scale::Threshold(_) => Share::Threshold,
+                        Scale::Total(_) => Share::Weight(arc.weight.into()),
+                    };
+                    (scale.bar(share, Bar::Threshold(0)), share)
+                }
+                _ => self.bar_under(arc.tail, v, arc.weight, stats),
             };
             TestedArc {
                 tail: arc.tail,
                 tail_node: self.tail_node(arc),
-                threshold,
+                bar,
                 share,
             }
         })
@@ -609,17 +617,22 @@ impl ReverseGraph {
         self.out_arcs(u).map(|o| o.head)
     }
 
-    /// The out-arcs of dense tail `u` into the heads `into` accepts, with their thresholds
-    /// (nothing when `u` is an adopter: its arcs pass nothing). The heads are filtered first: a
-    /// threshold costs a division and a read of the head's stats, and a hub's out-arcs are many.
+    /// The out-arcs of dense tail `u` into the heads `into` accepts, with their bars (nothing
+    /// when `u` is an adopter: its arcs pass nothing). The heads are filtered first: a bar costs
+    /// a read of the head's stats (and under `wc` a division), and a hub's out-arcs are many.
     pub fn live_out_arcs_into<'a>(
         &'a self,
         u: Dense,
         into: impl Fn(Dense) -> bool + 'a,
-    ) -> impl Iterator<Item = (Dense, u64)> + 'a {
+    ) -> impl Iterator<Item = (Dense, Bar)> + 'a {
         let blocked = self.adopter[u as usize];
         self.out_arcs(u)
             .filter(move |o| !blocked && into(o.head))
-            .map(move |o| (o.head, self.threshold_of(u, o.head, o.weight).0))
+            .map(move |o| {
+                (
+                    o.head,
+                    self.bar_under(u, o.head, o.weight, self.stats(o.head)).0,
+                )
+            })
     }
 }

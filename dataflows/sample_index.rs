@@ -9,7 +9,7 @@ use summary::Summary;
 
 use super::reverse_graph::{Dense, GraphChange, ReverseGraph, Scale, Share};
 use super::rr_sets::Membership;
-use crate::model::{Coins, Model, Sample, is_live};
+use crate::model::{Coins, Model, Sample};
 
 mod inverted;
 mod moves;
@@ -342,7 +342,7 @@ impl SampleIndex {
             let head = self.graph.node(v);
             let mut summary = Summary::EMPTY;
             for arc in self.graph.tested_in_arcs(v) {
-                let (u, thr) = (arc.tail, arc.threshold);
+                let u = arc.tail;
                 // Most arcs are dead and move no bound of the summary: for those, whether the
                 // tail is an adopter or already in the tree does not matter, and the two random
                 // reads that would tell are skipped (a sixth of a cold start at R-MAT scale 20);
@@ -352,9 +352,10 @@ impl SampleIndex {
                     Share::Own => None,
                     share => {
                         let c = coins.coin(arc.tail_node, head);
+                        let live = arc.bar.live(c);
                         let mut noted = summary;
-                        noted.note(c, thr, share);
-                        if !is_live(c, thr) && noted == summary {
+                        noted.note(c, live, share);
+                        if !live && noted == summary {
                             continue;
                         }
                         Some((c, noted))
@@ -372,7 +373,7 @@ impl SampleIndex {
                     None if !fresh => continue,
                     None => coins.coin(arc.tail_node, head),
                 };
-                if fresh && is_live(c, thr) {
+                if fresh && arc.bar.live(c) {
                     self.seen[u as usize] = self.stamp;
                     stack.push(tree.len());
                     tree.push(Member::new(u, v));

@@ -166,7 +166,7 @@ impl SampleIndex {
                     after.is_some_and(|(t, _)| is_live(c, t)),
                 );
                 if let Some((t, share)) = after {
-                    entry.summary.note(c, t, share);
+                    entry.summary.note(c, is_live(c, t), share);
                 }
                 if was != is {
                     flips.push((u, was, is));
@@ -178,12 +178,13 @@ impl SampleIndex {
                 // Test them all, and summarise them afresh on the way.
                 let mut summary = Summary::EMPTY;
                 for arc in graph.live_in_arcs(v) {
-                    let (u, t, share) = (arc.tail, arc.threshold, arc.share);
+                    let (u, share) = (arc.tail, arc.share);
                     let c = coins.coin(arc.tail_node, node_v);
-                    summary.note(c, t, share);
-                    let was = is_live(c, old.threshold(share, t));
-                    if share != Share::Own && !is_single(u) && was != is_live(c, t) {
-                        flips.push((u, was, is_live(c, t)));
+                    let is = arc.bar.live(c);
+                    summary.note(c, is, share);
+                    let was = old.bar(share, arc.bar).live(c);
+                    if share != Share::Own && !is_single(u) && was != is {
+                        flips.push((u, was, is));
                     }
                 }
                 entry.summary = summary;

@@ -78,7 +78,7 @@ impl SampleIndex {
             let into = self
                 .graph
                 .live_out_arcs_into(x, |y| seen[y as usize] == stamp)
-                .find(|&(y, thr)| coins.live(node_x, self.graph.node(y), thr));
+                .find(|&(y, bar)| bar.live(coins.coin(node_x, self.graph.node(y))));
             if let Some((y, _)) = into {
                 attached.push((x, y));
             }
@@ -100,7 +100,7 @@ impl SampleIndex {
                 let u = arc.tail;
                 if self.seen[u as usize] != self.stamp
                     && cut.contains(&u)
-                    && coins.live(arc.tail_node, head, arc.threshold)
+                    && arc.bar.live(coins.coin(arc.tail_node, head))
                 {
                     self.seen[u as usize] = self.stamp;
                     found.push(u);

@@ -37,6 +37,14 @@ pub(crate) struct Summary {
     dead: u32,
 }
 
+/// The top 32 bits of a 63-bit coin or a ratio. A ratio can reach 2^63 (w = 1, c = 2^63 − 1),
+/// one past 32 bits once shifted. Clamped, its live bound reads 2^63 − 1, a hair low; harmless,
+/// since such a bound times any risen total (≥ 2) exceeds ONE, so `may_flip` rules nothing out
+/// with it.
+fn top(x: u64) -> u32 {
+    (x >> DROPPED).min(u32::MAX as u64) as u32
+}
+
 impl Summary {
     /// No in-arc counted yet.
     pub(crate) const EMPTY: Summary = Summary {
@@ -51,28 +59,34 @@ impl Summary {
         dead: 0,
     };
 
-    /// Counts an in-arc's 63-bit coin `c` under its threshold `t`, the arc following its head's
+    /// Counts an in-arc's 63-bit coin `c`, `live` or not at its bar, the arc following its head's
     /// scale as `share` says (an arc with a threshold of its own is not counted).
-    pub(crate) fn note(&mut self, c: u64, t: u64, share: Share) {
-        let live = is_live(c, t);
-        let (low, high) = match share {
-            Share::Own => return,
-            Share::Threshold => (c, c),
+    pub(crate) fn note(&mut self, c: u64, live: bool, share: Share) {
+        match share {
+            Share::Own => {}
+            Share::Threshold if live => self.live = self.live.max(top(c)),
+            Share::Threshold => self.dead = self.dead.min(top(c)),
             // r = (c + 1) / w lies in [⌊r⌋, ⌈r⌉]; the bounds are rounded outwards from there.
-            // (A coin is below 2^63, so c + 1 fits in 64 bits: no 128-bit division.)
+            // Most arcs move neither bound, and whether one does is a multiplication against
+            // the bound: the division (a search's costliest step per arc under `weighted`) is
+            // made only for an arc that moves it. (A coin is below 2^63, so c + 1 fits.)
             Share::Weight(w) => {
-                let (w, c) = (w.max(1), c + 1);
-                (c / w, c.div_ceil(w))
+                let (w, x) = (w.max(1), c + 1);
+                let times = |bound: u64| bound as u128 * w as u128;
+                if live {
+                    // ⌈x / w⌉ > L exactly when x > L · w; a bound at u32::MAX cannot rise.
+                    let bound = ((self.live as u64) << DROPPED) | LOW;
+                    if self.live < u32::MAX && x as u128 > times(bound) {
+                        self.live = top(x.div_ceil(w));
+                    }
+                } else {
+                    // ⌊x / w⌋ < D exactly when x < D · w.
+                    let bound = (self.dead as u64) << DROPPED;
+                    if (x as u128) < times(bound) {
+                        self.dead = top(x / w);
+                    }
+                }
             }
-        };
-        // A ratio can reach 2^63 (w = 1, c = 2^63 − 1), one past 32 bits once shifted. Clamped,
-        // its live bound reads 2^63 − 1, a hair low; harmless, since such a bound times any
-        // risen total (≥ 2) exceeds ONE, so `may_flip` rules nothing out with it.
-        let top = |x: u64| (x >> DROPPED).min(u32::MAX as u64) as u32;
-        if live {
-            self.live = self.live.max(top(high));
-        } else {
-            self.dead = self.dead.min(top(low));
         }
     }
 
@@ -128,7 +142,7 @@ mod tests {
             let coins: Vec<u64> = (0..1 + round % 7).map(|_| near()).collect();
             let mut summary = Summary::EMPTY;
             for &c in &coins {
-                summary.note(c, old, Share::Threshold);
+                summary.note(c, is_live(c, old), Share::Threshold);
             }
             for _ in 0..8 {
                 let new = near();
@@ -158,7 +172,7 @@ mod tests {
             let old = sum + (next() % (scale + 1)) as u128;
             let mut summary = Summary::EMPTY;
             for (&c, &w) in coins.iter().zip(&weights) {
-                summary.note(c, weighted_threshold(w, old), Share::Weight(w));
+                summary.note(c, is_live(c, weighted_threshold(w, old)), Share::Weight(w));
             }
             for _ in 0..8 {
                 let new = (sum + (next() % (2 * scale + 1)) as u128).max(1);
@@ -177,14 +191,56 @@ mod tests {
         assert!(ruled_out > 10_000, "only {ruled_out} moves ruled out");
     }
 
+    /// `note` divides only where an arc moves a bound: its summaries are those of the plain rule
+    /// (both roundings of every ratio, kept where they move the bound), on ratios near the bounds.
+    #[test]
+    fn noting_without_dividing_keeps_the_plain_bounds() {
+        let plain = |s: &mut Summary, c: u64, t: u64, w: u64| {
+            let (w, x) = (w.max(1), c + 1);
+            if is_live(c, t) {
+                s.live = s.live.max(top(x.div_ceil(w)));
+            } else {
+                s.dead = s.dead.min(top(x / w));
+            }
+        };
+        let mut next = xorshift(0x6a09_e667_f3bc_c908);
+        for round in 0..20_000 {
+            let scale = 1u64 << (round % 63);
+            let (mut fast, mut slow) = (Summary::EMPTY, Summary::EMPTY);
+            let t = next() >> 1;
+            for _ in 0..1 + round % 12 {
+                // Weights of every size, 0 and 1 included; coins near t and at the ends.
+                let w = match next() % 8 {
+                    0 => 0,
+                    1 => 1,
+                    _ => next() % scale,
+                };
+                let c = match next() % 10 {
+                    0 => 0,
+                    1 => (1 << 63) - 1,
+                    // A ratio a step either side of a multiple of 2^31, where the roundings part.
+                    2 => {
+                        let at = (next() % (1 << 32)) << DROPPED;
+                        let x = (at as u128 * w.max(1) as u128 + (next() % 3) as u128).max(2) - 1;
+                        x.min(1 << 63) as u64 - 1
+                    }
+                    _ => (t.saturating_sub(scale) + next() % scale.max(1)).min((1 << 63) - 1),
+                };
+                fast.note(c, is_live(c, t), Share::Weight(w));
+                plain(&mut slow, c, t, w);
+                assert_eq!(fast, slow, "coin {c}, threshold {t}, weight {w}");
+            }
+        }
+    }
+
     #[test]
     fn far_moves_are_ruled_out_and_unknown_rules_out_nothing() {
         let t = 1u64 << 40;
         let (old, th) = (Scale::Threshold(t), Share::Threshold);
         let mut summary = Summary::EMPTY;
-        summary.note(t / 2, t, th); // live
-        summary.note(t * 4, t, th); // dead
-        summary.note(0, 0, Share::Own); // not counted
+        summary.note(t / 2, true, th);
+        summary.note(t * 4, false, th);
+        summary.note(0, true, Share::Own); // not counted
         assert!(!summary.may_flip(old, Scale::Threshold(t * 2)));
         assert!(!summary.may_flip(old, Scale::Threshold(t - t / 4)));
         assert!(summary.may_flip(old, Scale::Threshold(t / 4)));
@@ -203,7 +259,7 @@ mod tests {
         let (live, dead) = (1u64 << 60, 1u64 << 62);
         let mut summary = Summary::EMPTY;
         for c in [live, dead] {
-            summary.note(c, weighted_threshold(1, 4), Share::Weight(1));
+            summary.note(c, is_live(c, weighted_threshold(1, 4)), Share::Weight(1));
         }
         let from = |total: u128| summary.may_flip(Scale::Total(4), Scale::Total(total));
         // Total 5: threshold ⌊2^63 / 5⌋ > 2^60 keeps the live arc live; 9: ⌊2^63 / 9⌋ < 2^60 kills it.

@@ -315,6 +315,17 @@ impl ReverseGraph {
     }
 
     /// The in-arcs of dense head `v`.
+    /// At least as many as dense head `v`'s in-arcs (exact unless some went since the load):
+    /// what choosing the cheaper of two scans needs.
+    pub fn in_bound(&self, v: Dense) -> usize {
+        self.in_arcs(v).bound()
+    }
+
+    /// At least as many as dense tail `u`'s out-arcs, as [`ReverseGraph::in_bound`].
+    pub fn out_bound(&self, u: Dense) -> usize {
+        self.out_arcs(u).bound()
+    }
+
     fn in_arcs(&self, v: Dense) -> Arcs<'_, InArc> {
         self.in_own(v).arcs(self.base.in_arcs(v))
     }

@@ -4,6 +4,7 @@
 use rustc_hash::FxHashSet;
 
 use super::{Member, RrChange, SampleIndex, Summary};
+use crate::model::Coins;
 use crate::reverse_graph::Dense;
 
 impl SampleIndex {
@@ -71,18 +72,7 @@ impl SampleIndex {
             .collect();
         // Attach the cut members with a live arc into the kept part.
         let old_of = |u: Dense| tree[at(&tree, u)];
-        let mut attached = Vec::new();
-        for &x in &cut {
-            let node_x = self.graph.node(x);
-            let (seen, stamp) = (&self.seen, self.stamp);
-            let into = self
-                .graph
-                .live_out_arcs_into(x, |y| seen[y as usize] == stamp)
-                .find(|&(y, bar)| bar.live(coins.coin(node_x, self.graph.node(y))));
-            if let Some((y, _)) = into {
-                attached.push((x, y));
-            }
-        }
+        let attached = self.attach(&cut, &kept, coins);
         for (x, y) in attached {
             self.seen[x as usize] = self.stamp;
             stack.push(kept.len());
@@ -121,5 +111,46 @@ impl SampleIndex {
         let new: Vec<(Dense, Summary)> = kept.iter().map(|m| (m.node, Summary::UNKNOWN)).collect();
         self.held[id as usize].as_mut().expect("held").tree = kept;
         self.diff(id, &old, &new, changes);
+    }
+
+    /// The cut members with a live arc into the kept part (marked in `seen`), each with the head
+    /// of one such arc, found from the cheaper side: the cut members' out-arcs or the kept
+    /// members' in-arcs. Which arc a member is attached by shapes the tree, never the members:
+    /// a cut member stays exactly when it has some live arc into the rest. (On sx-mathoverflow's
+    /// stream the out-arcs of the cut alone were 53 M arcs read to attach 3,000 members; the
+    /// cheaper side of each repair, 23 M.)
+    fn attach(&self, cut: &FxHashSet<Dense>, kept: &[Member], coins: Coins) -> Vec<(Dense, Dense)> {
+        let (seen, stamp) = (&self.seen, self.stamp);
+        let outward: usize = cut.iter().map(|&x| self.graph.out_bound(x)).sum();
+        let inward: usize = kept.iter().map(|m| self.graph.in_bound(m.node)).sum();
+        if outward <= inward {
+            return cut
+                .iter()
+                .filter_map(|&x| {
+                    let node_x = self.graph.node(x);
+                    self.graph
+                        .live_out_arcs_into(x, |y| seen[y as usize] == stamp)
+                        .find(|&(y, bar)| bar.live(coins.coin(node_x, self.graph.node(y))))
+                        .map(|(y, _)| (x, y))
+                })
+                .collect();
+        }
+        // A cut is a few members: a 64-bit mask of them rules out most tails before the set does.
+        let mask = cut.iter().fold(0u64, |m, &x| m | 1 << (x % 64));
+        let mut attached: Vec<(Dense, Dense)> = Vec::new();
+        for m in kept {
+            let head = self.graph.node(m.node);
+            for arc in self.graph.live_in_arcs(m.node) {
+                let x = arc.tail;
+                if mask & 1 << (x % 64) != 0
+                    && cut.contains(&x)
+                    && !attached.iter().any(|a| a.0 == x)
+                    && arc.bar.live(coins.coin(arc.tail_node, head))
+                {
+                    attached.push((x, m.node));
+                }
+            }
+        }
+        attached
     }
 }

@@ -528,14 +528,29 @@ impl ReverseGraph {
 
     /// The bar of the arc `u → v` (dense) of `weight`, the head's stats already read.
     fn bar_under(&self, u: Dense, v: Dense, weight: u32, stats: HeadStats) -> (Bar, Share) {
+        self.bar_of(&arc_fact(weight, || self.side_fact(u, v)), stats)
+    }
+
+    /// The bar of an arc with `fact` into a head with `stats`, and how it follows the head's
+    /// [`Scale`].
+    fn bar_of(&self, fact: &ArcFact, stats: HeadStats) -> (Bar, Share) {
         let model = self.model.expect("a graph has a model");
-        let fact = arc_fact(weight, || self.side_fact(u, v));
         let share = match (fact.explicit, model) {
             (Some(_), _) | (None, Model::Lt(_)) => Share::Own,
             (None, Model::Wc | Model::Uniform(_)) => Share::Threshold,
             (None, Model::Weighted) => Share::Weight(fact.weight),
         };
-        (Bar::of(model, &fact, stats), share)
+        (Bar::of(model, fact, stats), share)
+    }
+
+    /// [`ReverseGraph::arc_threshold`] for an arc `u → v` (dense) known to hold `fact`, without
+    /// finding it in a list: what a change of the arc says it held or holds.
+    pub fn threshold_with(&self, u: Dense, v: Dense, fact: &ArcFact) -> Option<(u64, Share)> {
+        if self.adopter[u as usize] {
+            return None;
+        }
+        let (bar, share) = self.bar_of(fact, self.stats(v));
+        Some((bar.threshold(), share))
     }
 
     /// The in-arcs of dense head `v` that pass influence (tails that are not adopters), with
